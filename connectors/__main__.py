@@ -1,0 +1,67 @@
+"""Command line: `python -m connectors import CHANNEL PATH [--region NAME] [--json]`."""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+from connectors import FILE_CONNECTORS, SourceError
+from connectors.pipeline import run_import
+from models.db import get_engine, prepare_database
+from regions import RegionError, load_region
+
+
+def _sha256(path: Path) -> str | None:
+    try:
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()
+    except OSError:
+        return None
+
+
+def cmd_import(args) -> int:
+    if args.channel not in FILE_CONNECTORS:
+        raise SourceError(f"unknown file channel {args.channel!r}; choose one of: {', '.join(sorted(FILE_CONNECTORS))}")
+    region = load_region(args.region)
+    engine = prepare_database(get_engine(), region)
+    path = Path(args.path)
+    connector = FILE_CONNECTORS[args.channel](source=path, region=region)
+    summary = run_import(connector, engine, source=str(path), source_sha256=_sha256(path) if path.is_file() else None)
+    if args.json:
+        print(json.dumps(summary.as_dict(), ensure_ascii=False))
+    else:
+        print(f"{summary.channel} {path.name}: read {summary.read}, inserted {summary.inserted}, updated "
+              f"{summary.updated}, unchanged {summary.unchanged}, quarantined {summary.quarantined} "
+              f"(unmapped district {summary.unmapped_district}, unmapped agency {summary.unmapped_agency})")
+        for reason, count in summary.quarantine_reasons.most_common(10):
+            print(f"  quarantined {count}× {reason}")
+    if summary.state != "succeeded":
+        print(f"error: {summary.error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m connectors", description="Sigap channel connectors")
+    commands = parser.add_subparsers(dest="command", required=True)
+    importer = commands.add_parser("import", help="import one file of a file-based channel")
+    importer.add_argument("channel")
+    importer.add_argument("path")
+    importer.add_argument("--region", default=None, help="region name or folder (default: SIGAP_REGION or surabaya)")
+    importer.add_argument("--json", action="store_true", help="print the run summary as one JSON object")
+    importer.set_defaults(func=cmd_import)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (SourceError, RegionError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
