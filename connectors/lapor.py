@@ -41,7 +41,7 @@ class LaporConnector(TabularConnector):
         district_raw = self.text(raw, "district")
         subdistrict_raw = self.text(raw, "subdistrict")
         district_code = self.resolver.district(district_raw) if district_raw else None
-        subdistrict, sub_district_code = self.resolver.subdistrict(subdistrict_raw)
+        subdistrict, sub_district_code = self.resolver.subdistrict(subdistrict_raw, district_code)
         if district_code is None and not district_raw:
             district_code = sub_district_code or self.resolver.district_from_text(body)
         report_flags = flags(self.value(raw, "flags"))

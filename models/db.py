@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import event
@@ -37,9 +36,21 @@ def _tune_sqlite(dbapi_conn, _record) -> None:
     cursor.close()
 
 
-@lru_cache(maxsize=8)
 def get_engine(url: str | None = None) -> Engine:
-    url = _normalise_url(url or database_url())
+    """The shared engine for `url` (default: DATABASE_URL, else the embedded SQLite file)."""
+    return _engine_for(_normalise_url(url or database_url()))
+
+
+_ENGINES: dict[str, Engine] = {}
+
+
+def _engine_for(url: str) -> Engine:
+    if url not in _ENGINES:
+        _ENGINES[url] = _create_engine(url)
+    return _ENGINES[url]
+
+
+def _create_engine(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         if str(path) != ":memory:":
@@ -71,3 +82,10 @@ def prepare_database(engine: Engine | None = None, region=None) -> Engine:
     migrate(engine)
     sync_reference_data(engine, region or load_region())
     return engine
+
+
+def reset_engines() -> None:
+    """Dispose every cached engine (tests, and after forking a worker process)."""
+    for engine in list(_ENGINES.values()):
+        engine.dispose()
+    _ENGINES.clear()

@@ -74,10 +74,13 @@ class Resolver:
         self._districts = _Index(place_key, cutoff=0.85)
         for d in region.districts:
             self._districts.add(d.code, d.code, d.name, *d.aliases)
-        self._subdistricts: dict[str, tuple[str, str]] = {}
+        # Village names repeat across districts (three Neglasari in Kab. Bandung): keep every candidate.
+        self._subdistricts: dict[str, list[tuple[str, str]]] = {}
         for s in region.subdistricts:
             for name in (s.name, *s.aliases):
-                self._subdistricts.setdefault(place_key(name), (s.name, s.district_code))
+                candidates = self._subdistricts.setdefault(place_key(name), [])
+                if (s.name, s.district_code) not in candidates:
+                    candidates.append((s.name, s.district_code))
         self._agencies = _Index(agency_key, cutoff=0.9)
         for a in region.agencies:
             self._agencies.add(a.code, a.code, a.name, a.short_name, *a.aliases)
@@ -109,10 +112,15 @@ class Resolver:
                     return code
         return None
 
-    def subdistrict(self, raw) -> tuple[str | None, str | None]:
-        """(canonical sub-district name, its district code), or (None, None)."""
-        found = self._subdistricts.get(place_key(raw)) if raw else None
-        return found if found else (None, None)
+    def subdistrict(self, raw, district_code: str | None = None) -> tuple[str | None, str | None]:
+        """(canonical sub-district name, its district code), or (None, None).
+
+        With a known district, only a village of that district matches; without one, only an unambiguous name.
+        """
+        candidates = self._subdistricts.get(place_key(raw), []) if raw else []
+        if district_code is not None:
+            candidates = [c for c in candidates if c[1] == district_code]
+        return candidates[0] if len(candidates) == 1 else (None, None)
 
     def agency(self, raw) -> str | None:
         if raw is None or not str(raw).strip():
