@@ -2,8 +2,4 @@
 from __future__ import annotations
 
 from connectors.base import Connector, RecordError, SourceError  # noqa: F401
-from connectors.lapor import LaporConnector
-
-FILE_CONNECTORS: dict[str, type[Connector]] = {
-    LaporConnector.name: LaporConnector,
-}
+from connectors.registry import channel_names, connector_for  # noqa: F401

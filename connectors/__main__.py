@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from connectors import FILE_CONNECTORS, SourceError
+from connectors import SourceError, connector_for
 from connectors.pipeline import run_import
 from models.db import get_engine, prepare_database
 from regions import RegionError, load_region
@@ -25,12 +25,10 @@ def _sha256(path: Path) -> str | None:
 
 
 def cmd_import(args) -> int:
-    if args.channel not in FILE_CONNECTORS:
-        raise SourceError(f"unknown file channel {args.channel!r}; choose one of: {', '.join(sorted(FILE_CONNECTORS))}")
     region = load_region(args.region)
     engine = prepare_database(get_engine(), region)
     path = Path(args.path)
-    connector = FILE_CONNECTORS[args.channel](source=path, region=region)
+    connector = connector_for(args.channel, region, source=path)
     summary = run_import(connector, engine, source=str(path), source_sha256=_sha256(path) if path.is_file() else None)
     if args.json:
         print(json.dumps(summary.as_dict(), ensure_ascii=False))

@@ -30,7 +30,9 @@ class Connector:
     incremental: ClassVar[bool] = False
 
     def __init__(self, region: Region | None = None, settings: dict | None = None,
-                 resolver: Resolver | None = None, sla: SlaBook | None = None):
+                 resolver: Resolver | None = None, sla: SlaBook | None = None, channel: str | None = None):
+        if channel:
+            self.name = channel
         self.region = region or load_region()
         self.settings = {**self.region.channel_settings(self.name), **(settings or {})}
         self.resolver = resolver or Resolver(self.region)

@@ -40,6 +40,8 @@ RESOLVED = frozenset({Status.resolved.value, Status.closed.value})
 RESPONDED = frozenset(s.value for s in RESPONDED_STATUSES)
 TERMINAL = frozenset(s.value for s in TERMINAL_STATUSES)
 C = Complaint.__table__.c
+_COUNTS_ZERO = dict.fromkeys(("read", "inserted", "updated", "unchanged", "quarantined",
+                              "unmapped_district", "unmapped_agency"), 0)
 
 
 @dataclass
@@ -126,6 +128,7 @@ class _Importer:
         self.summary = summary
         self.observed_default = observed_default
         self.upsert = _upsert_statement(conn.dialect.name)
+        self.committed = _COUNTS_ZERO  # the counts of what is durably stored, for a run that fails later
 
     @property
     def observed_at(self) -> datetime:
@@ -274,7 +277,7 @@ def run_import(connector: Connector, engine: Engine | None = None, *, source: st
             conn.commit()
         except Exception as exc:
             conn.rollback()
-            _record_failure(engine, summary, exc, committed_batches=connector.incremental)
+            _record_failure(engine, summary, exc, importer.committed)
             if not isinstance(exc, SourceError):
                 raise
     return summary
@@ -309,13 +312,14 @@ def _checkpoint(conn: Connection, importer: _Importer, cursor: str | None) -> No
     _advance_cursor(conn, importer.connector.name, cursor)
     _finish_run(conn, importer.summary)  # counts so far, in the same transaction as the data they count
     conn.commit()
+    importer.committed = {k: getattr(importer.summary, k) for k in _COUNTS_ZERO}
 
 
-def _record_failure(engine: Engine, summary: RunSummary, exc: Exception, committed_batches: bool) -> None:
+def _record_failure(engine: Engine, summary: RunSummary, exc: Exception, committed: dict) -> None:
+    """Record a failed run with the counts of what was durably stored before the failure (zero for files)."""
     summary.state = "failed"
     summary.error = describe_error(exc) if isinstance(exc, (SourceError, RecordError)) else f"{type(exc).__name__}: {exc}"
-    if not committed_batches:
-        # Nothing was written: the counts describe what was read before the failure, not what is stored.
-        summary.inserted = summary.updated = summary.unchanged = summary.quarantined = 0
+    for key, value in committed.items():
+        setattr(summary, key, value)
     with engine.begin() as conn:
         _finish_run(conn, summary)
