@@ -1,0 +1,247 @@
+"""Every figure the dashboards show, as SQL aggregates. Definitions: docs/METRICS.md.
+
+Functions take an engine, Filters and the current moment (so tests can fix time) and return plain
+Python data or small DataFrames; nothing here imports Streamlit.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.engine import Engine
+
+from metrics.filters import C, Filters
+from metrics.sql import hours_between, local_date, percentiles, share
+from models import OPEN_STATUSES, Agency, District, Kind
+
+OPEN = tuple(s.value for s in OPEN_STATUSES)
+RESOLVED = ("resolved", "closed")
+NOT_ACTIONABLE = ("archived", "rejected")  # incomplete or blocked reports: not counted against an agency
+A = Agency.__table__.c
+D = District.__table__.c
+
+
+def is_open():
+    return C.status.in_(OPEN)
+
+
+def is_overdue(now: datetime):
+    """Open, and past its resolution deadline, or unanswered past its response deadline."""
+    return and_(is_open(), or_(C.resolve_due_at < now,
+                               and_(C.first_response_at.is_(None), C.response_due_at < now)))
+
+
+def _count_if(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _sla_counts(now: datetime, done_at, due_at):
+    """(met, missed): met = done by the deadline; missed = done late, or not done and the deadline passed.
+
+    Complaints still inside their deadline, and those done at an unknown moment, are in neither.
+    """
+    met = _count_if(and_(done_at.isnot(None), due_at.isnot(None), done_at <= due_at))
+    missed = _count_if(and_(due_at.isnot(None), or_(done_at > due_at, and_(done_at.is_(None), is_open(),
+                                                                            due_at < now))))
+    return met, missed
+
+
+@dataclass(frozen=True)
+class Headline:
+    received: int
+    received_today: int
+    open_now: int
+    overdue_now: int
+    resolved: int
+    actionable: int
+    response_median_h: float | None
+    response_p90_h: float | None
+    resolution_median_h: float | None
+    resolution_p90_h: float | None
+    response_sla: float | None
+    resolution_sla: float | None
+
+    @property
+    def resolution_rate(self) -> float | None:
+        return share(self.resolved, self.actionable)
+
+
+def headline(engine: Engine, filters: Filters, now: datetime, tz: ZoneInfo) -> Headline:
+    today_start = Filters(now.astimezone(tz).date(), now.astimezone(tz).date()).bounds(tz)[0]
+    period = filters.period_clauses(tz)
+    with engine.connect() as conn:
+        dialect = conn.dialect.name
+        resp_met, resp_missed = _sla_counts(now, C.first_response_at, C.response_due_at)
+        res_met, res_missed = _sla_counts(now, C.resolved_at, C.resolve_due_at)
+        row = conn.execute(select(
+            func.count(),
+            _count_if(C.received_at >= today_start),
+            _count_if(C.status.in_(RESOLVED)),
+            _count_if(C.status.notin_(NOT_ACTIONABLE)),
+            resp_met, resp_missed, res_met, res_missed,
+        ).where(*period)).one()
+        current = conn.execute(select(func.count(), _count_if(is_overdue(now)))
+                               .where(*filters.dimension_clauses(), is_open())).one()
+        response = percentiles(conn, hours_between(dialect, C.received_at, C.first_response_at), period)
+        resolution = percentiles(conn, hours_between(dialect, C.received_at, C.resolved_at), period)
+    return Headline(
+        received=row[0], received_today=row[1], resolved=row[2], actionable=row[3],
+        open_now=current[0], overdue_now=current[1],
+        response_median_h=response[0], response_p90_h=response[1],
+        resolution_median_h=resolution[0], resolution_p90_h=resolution[1],
+        response_sla=share(row[4], row[4] + row[5]), resolution_sla=share(row[6], row[6] + row[7]),
+    )
+
+
+def by_channel(engine: Engine, filters: Filters, now: datetime, tz: ZoneInfo) -> pd.DataFrame:
+    """Per channel: received in the period, open and overdue now, median response hours."""
+    with engine.connect() as conn:
+        received = conn.execute(select(C.channel, func.count()).where(*filters.period_clauses(tz))
+                                .group_by(C.channel)).all()
+        current = conn.execute(select(C.channel, func.count(), _count_if(is_overdue(now)))
+                               .where(*filters.dimension_clauses(), is_open()).group_by(C.channel)).all()
+    frame = pd.DataFrame(received, columns=["channel", "received"]).set_index("channel")
+    now_frame = pd.DataFrame(current, columns=["channel", "open", "overdue"]).set_index("channel")
+    return frame.join(now_frame, how="outer").fillna(0).astype(int).sort_values("received", ascending=False)
+
+
+def daily_trend(engine: Engine, filters: Filters, tz: ZoneInfo) -> pd.DataFrame:
+    """Complaints received per local day of the period, by channel."""
+    with engine.connect() as conn:
+        day = local_date(conn.dialect.name, C.received_at, tz)
+        rows = conn.execute(select(day.label("day"), C.channel, func.count()).where(*filters.period_clauses(tz))
+                            .group_by(day, C.channel).order_by(day)).all()
+    frame = pd.DataFrame(rows, columns=["day", "channel", "count"])
+    frame["day"] = pd.to_datetime(frame["day"])
+    return frame
+
+
+def most_overdue(engine: Engine, filters: Filters, now: datetime, limit: int = 10) -> pd.DataFrame:
+    """The open complaints furthest past their deadline. No text fields: titles may carry personal data."""
+    due = func.coalesce(C.resolve_due_at, C.response_due_at)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(C.id, C.channel, C.source_id, C.category, C.district_code, C.agency_code, C.status,
+                   C.received_at, due.label("due_at"))
+            .where(*filters.dimension_clauses(), is_overdue(now)).order_by(due).limit(limit)
+        ).mappings().all()
+    frame = pd.DataFrame(rows, columns=["id", "channel", "source_id", "category", "district_code", "agency_code",
+                                        "status", "received_at", "due_at"])
+    if not frame.empty:
+        frame["overdue_h"] = [(now - d).total_seconds() / 3600 for d in frame["due_at"]]
+        frame["age_h"] = [(now - r).total_seconds() / 3600 for r in frame["received_at"]]
+    return frame
+
+
+def wilson_lower_bound(successes: int, total: int, z: float = 1.96) -> float:
+    """Lower end of the 95% Wilson score interval: 2 of 2 ranks below 480 of 500."""
+    if total == 0:
+        return 0.0
+    p = successes / total
+    centre = p + z * z / (2 * total)
+    margin = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total))
+    return (centre - margin) / (1 + z * z / total)
+
+
+def agency_ranking(engine: Engine, filters: Filters, now: datetime, tz: ZoneInfo) -> pd.DataFrame:
+    """The league table: one row per agency with complaints in the period, best first."""
+    period = filters.period_clauses(tz)
+    with engine.connect() as conn:
+        dialect = conn.dialect.name
+        res_met, res_missed = _sla_counts(now, C.resolved_at, C.resolve_due_at)
+        rows = conn.execute(select(
+            C.agency_code, func.count(), _count_if(C.status.in_(RESOLVED)),
+            _count_if(C.status.notin_(NOT_ACTIONABLE)), res_met, res_missed,
+        ).where(*period, C.agency_code.isnot(None)).group_by(C.agency_code)).all()
+        overdue = dict(conn.execute(select(C.agency_code, func.count())
+                                    .where(*filters.dimension_clauses(), is_overdue(now))
+                                    .group_by(C.agency_code)).all())
+        previous = dict(conn.execute(select(C.agency_code, func.count())
+                                     .where(*filters.previous().period_clauses(tz)).group_by(C.agency_code)).all())
+        names = dict(conn.execute(select(A.code, func.coalesce(A.short_name, A.name))).all())
+        response_hours = hours_between(dialect, C.received_at, C.first_response_at)
+        medians = {}
+        for code, *_ in rows:
+            medians[code] = percentiles(conn, response_hours, [*period, C.agency_code == code], (0.5,))[0]
+    table = pd.DataFrame([{
+        "agency_code": code, "agency": names.get(code, code), "received": n, "resolved": resolved,
+        "actionable": actionable, "resolution_rate": share(resolved, actionable),
+        "score": wilson_lower_bound(resolved, actionable), "sla_compliance": share(met, met + missed),
+        "median_response_h": medians.get(code), "overdue_now": overdue.get(code, 0),
+        "received_previous": previous.get(code, 0),
+    } for code, n, resolved, actionable, met, missed in rows])
+    if table.empty:
+        return table
+    table["trend"] = table["received"] - table["received_previous"]
+    table = table.sort_values(["score", "received"], ascending=[False, False]).reset_index(drop=True)
+    table.insert(0, "rank", range(1, len(table) + 1))
+    return table
+
+
+def emergency_calls(engine: Engine, filters: Filters, tz: ZoneInfo) -> dict:
+    """112 figures, apart from complaints: calls by type, and the non-emergency share."""
+    dims = replace(filters, kinds=()).period_clauses(tz)
+    with engine.connect() as conn:
+        rows = conn.execute(select(C.kind, func.coalesce(C.source_type, "?"), func.count())
+                            .where(*dims, C.kind.in_((Kind.emergency_call.value, Kind.non_emergency_call.value)))
+                            .group_by(C.kind, C.source_type)).all()
+    by_type = {source_type: n for _, source_type, n in rows}
+    emergency = sum(n for kind, _, n in rows if kind == Kind.emergency_call.value)
+    other = sum(n for kind, _, n in rows if kind == Kind.non_emergency_call.value)
+    return {"total": emergency + other, "emergency": emergency, "non_emergency": other,
+            "non_emergency_share": share(other, emergency + other), "by_type": by_type}
+
+
+def district_counts(engine: Engine, filters: Filters, now: datetime, tz: ZoneInfo) -> pd.DataFrame:
+    """Per district: received in the period, per 10,000 residents, open and overdue now."""
+    with engine.connect() as conn:
+        received = dict(conn.execute(select(C.district_code, func.count()).where(*filters.period_clauses(tz))
+                                     .group_by(C.district_code)).all())
+        current = {code: (n, late) for code, n, late in conn.execute(
+            select(C.district_code, func.count(), _count_if(is_overdue(now)))
+            .where(*filters.dimension_clauses(), is_open()).group_by(C.district_code)).all()}
+        districts = conn.execute(select(D.code, D.name, D.population, D.lat, D.lon)).all()
+    rows = []
+    for code, name, population, lat, lon in districts:
+        n = received.get(code, 0)
+        open_now, overdue = current.get(code, (0, 0))
+        rows.append({"district_code": code, "district": name, "lat": lat, "lon": lon, "received": n,
+                     "per_10k": n / population * 10_000 if population else None, "open": open_now,
+                     "overdue": overdue, "overdue_share": share(overdue, open_now)})
+    unknown = received.get(None, 0)
+    frame = pd.DataFrame(rows)
+    frame.attrs["unknown_district"] = unknown
+    return frame
+
+
+def last_update(engine: Engine) -> datetime | None:
+    """When data last arrived from any channel (the newest finished successful import)."""
+    from models import ImportRun
+
+    runs = ImportRun.__table__.c
+    with engine.connect() as conn:
+        return conn.execute(select(func.max(runs.finished_at)).where(runs.state == "succeeded")).scalar_one()
+
+
+def category_labels(engine: Engine, language: str) -> dict[str, str]:
+    from models import Category
+
+    table = Category.__table__.c
+    column = table.label_en if language == "en" else table.label_id
+    with engine.connect() as conn:
+        return dict(conn.execute(select(table.code, column)).all())
+
+
+def agency_names(engine: Engine) -> dict[str, str]:
+    with engine.connect() as conn:
+        return dict(conn.execute(select(A.code, func.coalesce(A.short_name, A.name))).all())
+
+
+def district_names(engine: Engine) -> dict[str, str]:
+    with engine.connect() as conn:
+        return dict(conn.execute(select(D.code, D.name)).all())
+
