@@ -1,6 +1,8 @@
 """Sigap: the command centre for public complaints. `streamlit run app.py`"""
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from ui import context, filters
@@ -13,10 +15,20 @@ if "lang" not in st.session_state:
 
 context.engine()  # migrate and seed before any page queries
 
+# (file, title key, icon, url path)
 PAGES = [
-    st.Page("pages/overview.py", title=t("nav_overview"), icon="📊", url_path="overview", default=True),
+    ("pages/overview.py", "nav_overview", "📊", "overview"),
+    ("pages/map.py", "nav_map", "🗺️", "map"),
+    ("pages/response_times.py", "nav_response", "⏱️", "response"),
+    ("pages/agencies.py", "nav_agencies", "🏛️", "agencies"),
+    ("pages/explorer.py", "nav_explorer", "🔎", "explorer"),
+    ("pages/channels.py", "nav_channels", "📡", "channels"),
 ]
-page = st.navigation(PAGES)
+ROOT = Path(__file__).resolve().parent
+page = st.navigation([
+    st.Page(path, title=t(title), icon=icon, url_path=url, default=i == 0)
+    for i, (path, title, icon, url) in enumerate(PAGES) if (ROOT / path).exists()
+])
 
 with st.sidebar:
     st.segmented_control(t("language"), LANGUAGES, key="lang", format_func=str.upper)

@@ -6,12 +6,13 @@ import streamlit as st
 
 from metrics import queries
 from ui import context
+from ui import filters as ui_filters
 from ui.charts import date_axis, number_axis
 from ui.i18n import fmt_date, fmt_hours, fmt_int, fmt_pct, label, t
 
 region = context.region()
 tz = region.timezone
-filters = st.session_state["filters"]
+filters = ui_filters.shared()
 now = context.now()
 
 st.title(t("nav_overview"))

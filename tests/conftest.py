@@ -88,3 +88,33 @@ def surabaya():
     from regions import load_region
 
     return load_region("surabaya")
+
+
+@pytest.fixture(scope="session")
+def seeded_url(tmp_path_factory):
+    """A SQLite database seeded with small-scale sample data through the real import path."""
+    from tests.browser import seeded_database
+
+    return seeded_database(tmp_path_factory.mktemp("seeded") / "sigap.db")
+
+
+@pytest.fixture(scope="session")
+def dashboard(seeded_url):
+    from tests.browser import Dashboard
+
+    app = Dashboard(seeded_url)
+    yield app
+    app.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
+
+    require_chromium()
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()

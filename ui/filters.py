@@ -111,3 +111,14 @@ def sidebar() -> Filters:
     filters = current()
     _to_url(filters)
     return filters
+
+
+def shared() -> Filters:
+    """The filters app.py drew for this run.
+
+    On a server's very first request Streamlit may run a file from pages/ on its own (its older page
+    discovery), before app.py ever ran: hand over to app.py, which sets up navigation, then comes back.
+    """
+    if "filters" not in st.session_state:
+        st.switch_page("app.py")
+    return st.session_state["filters"]
