@@ -294,9 +294,11 @@ def _consume(connector: Connector, conn: Connection, importer: _Importer, batch_
         except (RecordError, ValidationError, ValueError, TypeError, OverflowError) as exc:
             importer.quarantine(raw, describe_error(exc))
             continue
-        if record.source_id in batch:  # the same id twice in one source: the later one is compared to the first
-            importer.flush(list(batch.values()))
-            batch.clear()
+        if record.source_id in batch:
+            # The same id again in one source (a 112 call logged open, then finished): the later row
+            # supersedes the earlier one, which counts as unchanged, so re-imports stay idempotent.
+            importer.summary.unchanged += 1
+            del batch[record.source_id]
         batch[record.source_id] = record
         cursor = max(filter(None, (cursor, connector.cursor_of(raw))), default=None)
         if len(batch) >= batch_size:

@@ -12,17 +12,26 @@ from connectors.values import is_blank, text
 MAPPINGS_DIR = Path(__file__).resolve().parent / "mappings"
 
 
-def load_mapping(name_or_path: str | Path) -> dict:
+def load_mapping(name_or_path: str | Path, base: Path | None = None) -> dict:
+    """A mapping by name (connectors/mappings/<name>.toml) or by path (relative paths from `base`,
+    the region folder)."""
     path = Path(name_or_path)
     if not path.suffix:
         path = MAPPINGS_DIR / f"{name_or_path}.toml"
+    elif not path.is_absolute() and base is not None:
+        path = base / path
     try:
         mapping = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SourceError(f"mapping file {path} does not exist") from None
     except tomllib.TOMLDecodeError as exc:
         raise SourceError(f"mapping file {path}: {exc}") from exc
-    mapping["columns"] = {f: [header_key(n) for n in names] for f, names in mapping.get("columns", {}).items()}
+    for table in ("columns", "status", "kind"):
+        if not isinstance(mapping.get(table, {}), dict):
+            raise SourceError(f"mapping file {path}: [{table}] must be a table; top-level keys must come "
+                              f"before the first [table] header")
+    mapping["columns"] = {f: [header_key(n) for n in ([names] if isinstance(names, str) else names)]
+                          for f, names in mapping.get("columns", {}).items()}
     mapping["status"] = {header_key(k): v for k, v in mapping.get("status", {}).items()}
     mapping["kind"] = {(k if k == "default" else header_key(k)): v for k, v in mapping.get("kind", {}).items()}
     return mapping
@@ -36,7 +45,7 @@ class TabularConnector(Connector):
     def __init__(self, source: str | Path | None = None, **kwargs):
         super().__init__(**kwargs)
         self.source = Path(source) if source else None
-        self.mapping = load_mapping(self.settings.get("mapping") or self.mapping_name)
+        self.mapping = load_mapping(self.settings.get("mapping") or self.mapping_name, self.region.path)
         self.preamble: dict = {}
         self._columns: dict[str, str] = {}
 

@@ -63,7 +63,7 @@ with left:
             tooltip=[alt.Tooltip("day:T", title=t("day")), alt.Tooltip("channel_label:N", title=t("channel")),
                      alt.Tooltip("sum(count):Q", title=t("count"))],
         ).properties(height=320)
-        st.altair_chart(chart, use_container_width=True)
+        st.altair_chart(chart, width="stretch")
 with right:
     st.subheader(t("most_overdue"))
     overdue = context.query(queries.most_overdue, filters, now, 10)
@@ -81,7 +81,7 @@ with right:
                 t("agency"): [agencies.get(a, a or "–") for a in overdue["agency_code"]],
                 t("overdue_by"): [fmt_hours(h) for h in overdue["overdue_h"]],
             },
-            hide_index=True, use_container_width=True,
+            hide_index=True, width="stretch",
         )
 
 calls = context.query(queries.emergency_calls, filters, tz)

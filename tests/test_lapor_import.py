@@ -151,7 +151,8 @@ def test_bad_rows_are_quarantined_with_reasons_and_counts_reconcile(monkeypatch,
     code, summary, _ = run_cli(monkeypatch, capsys, db_url, "lapor", write_xlsx(tmp_path / "messy.xlsx", rows))
     assert code == 0
     assert summary["read"] == 7
-    assert (summary["inserted"], summary["updated"], summary["quarantined"]) == (1, 1, 5)
+    # the later row with id 4000001 supersedes the earlier one, which counts as unchanged
+    assert (summary["inserted"], summary["updated"], summary["unchanged"], summary["quarantined"]) == (1, 0, 1, 5)
     with engine.connect() as conn:
         reasons = conn.execute(select(QuarantinedRecord.source_id, QuarantinedRecord.reason, QuarantinedRecord.raw)
                                .order_by(QuarantinedRecord.id)).all()
@@ -163,6 +164,8 @@ def test_bad_rows_are_quarantined_with_reasons_and_counts_reconcile(monkeypatch,
     assert "before 2000" in by_id["4000006"]
     assert all(json.loads(r.raw)["judul_laporan"] for r in reasons)  # the raw row is kept whole
     assert complaints(engine)["4000001"]["status"] == "new"
+    code, again, _ = run_cli(monkeypatch, capsys, db_url, "lapor", tmp_path / "messy.xlsx")
+    assert (again["unchanged"], again["updated"], again["quarantined"]) == (2, 0, 5)
 
 
 @pytest.mark.parametrize("content, expected", [

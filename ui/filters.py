@@ -85,25 +85,23 @@ def sidebar() -> Filters:
     options = _options()
     with st.sidebar:
         st.subheader(t("filters"))
-        st.selectbox(t("period"), PERIODS, key="f_period", format_func=lambda p: t(f"period_{p}"))
+        # Labels are computed now, not inside format_func: it may be called outside this run's language.
+        period_labels = {p: t(f"period_{p}") for p in PERIODS}
+        st.selectbox(t("period"), PERIODS, key="f_period", format_func=period_labels.__getitem__)
         if st.session_state["f_period"] == "custom":
             end = today()
             st.session_state.setdefault("f_from", end - timedelta(days=29))
             st.session_state.setdefault("f_to", end)
             st.date_input(t("dates"), key="f_from", max_value=end)
             st.date_input(t("dates"), key="f_to", max_value=end, label_visibility="collapsed")
-        names = {
-            "channel": lambda c: label("channel", c),
-            "district": lambda c: options["district"].get(c, c),
-            "agency": lambda c: options["agency"].get(c, c),
-            "category": lambda c: options["category"].get(c, c),
-        }
+        options["channel"] = {c: label("channel", c) for c in options["channel"]}
         for dim in DIMENSIONS:
             choices = list(options[dim])
+            names = options[dim]
             # keep only values this region knows (a link from another region must not break the page)
             st.session_state[f"f_{dim}"] = [v for v in st.session_state.get(f"f_{dim}", []) if v in choices]
-            st.multiselect(t(dim), choices, key=f"f_{dim}", format_func=names[dim], placeholder=t("all"))
-        if st.button(t("reset_filters"), use_container_width=True):
+            st.multiselect(t(dim), choices, key=f"f_{dim}", format_func=lambda code, names=names: names.get(code, code), placeholder=t("all"))
+        if st.button(t("reset_filters"), width="stretch"):
             for dim in DIMENSIONS:
                 st.session_state[f"f_{dim}"] = []
             st.session_state["f_period"] = "30"
