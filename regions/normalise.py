@@ -14,7 +14,7 @@ _NON_ALNUM = re.compile(r"[^0-9A-Z]+")
 _DISTRICT_PREFIX = re.compile(r"^(KECAMATAN|KEC|KELURAHAN|KEL|DESA|DS)\b\.?\s*")
 _AGENCY_NOISE = re.compile(r"\b(KAB|KABUPATEN|KOTA|PEMKOT|PEMKAB)\b")
 # "... kecamatan pameungpeuk ..." or "kec. baleendah" inside free text
-_DISTRICT_IN_TEXT = re.compile(r"\bkec(?:amatan|\.)?\s+([a-z][a-z ]{2,30}?)(?=[\s,.;:)]|$)", re.IGNORECASE)
+_DISTRICT_IN_TEXT = re.compile(r"\bkec(?:amatan\b|\.|\b)\s*([a-z]+(?: [a-z]+){0,2})", re.IGNORECASE)
 
 
 def name_key(text: str | None) -> str:
