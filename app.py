@@ -17,12 +17,12 @@ context.engine()  # migrate and seed before any page queries
 
 # (file, title key, icon, url path)
 PAGES = [
-    ("pages/overview.py", "nav_overview", "📊", "overview"),
-    ("pages/map.py", "nav_map", "🗺️", "map"),
-    ("pages/response_times.py", "nav_response", "⏱️", "response"),
-    ("pages/agencies.py", "nav_agencies", "🏛️", "agencies"),
-    ("pages/explorer.py", "nav_explorer", "🔎", "explorer"),
-    ("pages/channels.py", "nav_channels", "📡", "channels"),
+    ("pages/overview.py", "nav_overview", ":material/dashboard:", "overview"),
+    ("pages/map.py", "nav_map", ":material/map:", "map"),
+    ("pages/response_times.py", "nav_response", ":material/timer:", "response"),
+    ("pages/agencies.py", "nav_agencies", ":material/leaderboard:", "agencies"),
+    ("pages/explorer.py", "nav_explorer", ":material/search:", "explorer"),
+    ("pages/channels.py", "nav_channels", ":material/sensors:", "channels"),
 ]
 ROOT = Path(__file__).resolve().parent
 page = st.navigation([
