@@ -1,0 +1,1 @@
+"""Printed reports: the monthly scorecard per agency and for the whole city (`python -m reports scorecard`)."""
