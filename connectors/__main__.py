@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from connectors import SourceError, connector_for
+from connectors.cli_poll import add_commands as add_poll_commands
 from connectors.pipeline import run_import
 from models.db import get_engine, prepare_database
 from regions import RegionError, load_region
@@ -53,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     importer.add_argument("--region", default=None, help="region name or folder (default: SIGAP_REGION or surabaya)")
     importer.add_argument("--json", action="store_true", help="print the run summary as one JSON object")
     importer.set_defaults(func=cmd_import)
+    add_poll_commands(commands)
     args = parser.parse_args(argv)
     try:
         return args.func(args)
