@@ -1,0 +1,246 @@
+"""Response and resolution times: distributions, percentiles by week and by group, open-complaint age.
+
+Everything is aggregated in SQL (hour buckets, grouped percentiles); only counts and a few rows per group
+come back. Definitions: docs/METRICS.md, "Response-times page".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from sqlalchemy import Float, Integer, and_, case, cast, func, literal, or_, select
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql import ColumnElement
+
+from metrics.filters import C, Filters
+from metrics.queries import RESOLVED, _count_if, _sla_counts, is_open, is_overdue
+from metrics.sql import hours_between, share, utc_offset_hours
+from models import RESPONDED_STATUSES
+from regions import Region
+from regions.sla import SlaBook
+
+MEASURES = ("response", "resolution")
+DIMENSIONS = {"channel": C.channel, "agency": C.agency_code, "category": C.category}
+ALL = "*"  # the group key of "every complaint" next to the per-group rows
+RESPONDED = tuple(s.value for s in RESPONDED_STATUSES)
+
+# Bucket edges in hours, roughly doubling: equal-width bars on a log-like axis. Last bucket is open-ended.
+DURATION_EDGES_H = (0, 1, 2, 4, 8, 12, 24, 48, 96, 168, 336, 720, 1440)
+# Open-complaint age in days.
+AGE_EDGES_D = (0, 1, 3, 7, 14, 30, 60, 90, 180)
+# A working day in calendar hours, weekends only (7 calendar days hold 5 working days); holidays ignored.
+WORKING_DAY_H = 24 * 7 / 5
+# SQLite computes durations through julianday floats: 24 h may come back as 23.9999999 h.
+_EPSILON_H = 1e-6
+
+
+def _done_at(measure: str):
+    if measure not in MEASURES:
+        raise ValueError(f"measure must be one of {MEASURES}, got {measure!r}")
+    return C.first_response_at if measure == "response" else C.resolved_at
+
+
+def _due_at(measure: str):
+    return C.response_due_at if measure == "response" else C.resolve_due_at
+
+
+def duration_hours(dialect: str, measure: str) -> ColumnElement:
+    """Hours from receipt to first response / resolution; NULL when that moment is unknown."""
+    return hours_between(dialect, C.received_at, _done_at(measure))
+
+
+def _bucket_index(value: ColumnElement, edges) -> ColumnElement:
+    """0 for [edges[0], edges[1]), 1 for the next, ...; values below the first edge go in bucket 0."""
+    shifted = value + _EPSILON_H
+    return case(*[(shifted < edge, i - 1) for i, edge in enumerate(edges) if i > 0], else_=len(edges) - 1)
+
+
+def _bucket_frame(counts: dict[int, int], edges, unit_h: float = 1.0) -> pd.DataFrame:
+    """Every bucket, empty ones included, with its bounds in hours (the last one drawn as wide as a doubling)."""
+    rows = []
+    for i, lower in enumerate(edges):
+        upper = edges[i + 1] if i + 1 < len(edges) else None
+        rows.append({"bucket": i, "lower_h": lower * unit_h,
+                     "upper_h": (upper if upper is not None else lower * 2) * unit_h,
+                     "open_ended": upper is None, "count": int(counts.get(i, 0))})
+    return pd.DataFrame(rows)
+
+
+def distribution(engine: Engine, filters: Filters, measure: str, tz: ZoneInfo) -> pd.DataFrame:
+    """Complaints received in the period with a known time, counted per duration bucket (hours)."""
+    with engine.connect() as conn:
+        value = duration_hours(conn.dialect.name, measure)
+        bucket = _bucket_index(value, DURATION_EDGES_H)
+        rows = conn.execute(select(bucket.label("bucket"), func.count())
+                            .where(*filters.period_clauses(tz), value.isnot(None)).group_by(bucket)).all()
+    frame = _bucket_frame(dict(rows), DURATION_EDGES_H)
+    frame["share"] = frame["count"] / max(int(frame["count"].sum()), 1)
+    return frame
+
+
+def grouped_percentiles(conn: Connection, value: ColumnElement, groups: tuple, where: list,
+                        fractions=(0.5, 0.9)) -> dict[tuple, tuple[int, list[float]]]:
+    """{(group values...): (n, [percentile per fraction])}, interpolated like percentile_cont; one query.
+
+    SQLite has no percentile function: rank the values per group with window functions and fetch only the
+    one or two rows each percentile lies between. `groups=()` gives one key, `()`, for all rows.
+    """
+    where = [*where, value.isnot(None)]
+    if conn.dialect.name == "postgresql":
+        columns = [func.percentile_cont(f).within_group(value) for f in fractions]
+        rows = conn.execute(select(*groups, func.count(), *columns).where(*where).group_by(*groups)).all()
+        width = len(groups)
+        return {tuple(r[:width]): (r[width], [float(v) for v in r[width + 1:]]) for r in rows if r[width]}
+    partition = {"partition_by": list(groups)} if groups else {}
+    ranked = select(
+        *[g.label(f"g{i}") for i, g in enumerate(groups)], cast(value, Float).label("v"),
+        func.row_number().over(order_by=value, **partition).label("rank"),
+        func.count().over(**partition).label("n"),
+    ).where(*where).subquery()
+    keys = [ranked.c[f"g{i}"] for i in range(len(groups))]
+    wanted = [cast(literal(f) * (ranked.c.n - 1), Integer) + offset for f in fractions for offset in (1, 2)]
+    rows = conn.execute(select(*keys, ranked.c.n, ranked.c.rank, ranked.c.v)
+                        .where(or_(*[ranked.c.rank == w for w in wanted]))).all()
+    by_group: dict[tuple, tuple[int, dict]] = {}
+    for *key, n, rank, v in rows:
+        by_group.setdefault(tuple(key), (n, {}))[1][rank] = v
+    return {key: (n, [_interpolate(values, n, f) for f in fractions]) for key, (n, values) in by_group.items()}
+
+
+def _interpolate(values: dict[int, float], n: int, fraction: float) -> float:
+    position = fraction * (n - 1)
+    lower = int(position)
+    low = values[lower + 1]
+    high = values.get(lower + 2, low)
+    return float(low + (high - low) * (position - lower))
+
+
+def local_week(dialect: str, column, tz: ZoneInfo) -> ColumnElement:
+    """The Monday starting the local (region time) week of a UTC timestamp, as 'YYYY-MM-DD' text."""
+    if dialect == "postgresql":
+        return func.to_char(func.date_trunc("week", func.timezone(tz.key, column)), "YYYY-MM-DD")
+    # 'weekday 0' moves forward to Sunday (or stays on it); six days back is that week's Monday.
+    return func.date(column, f"{utc_offset_hours(tz):+g} hours", "weekday 0", "-6 days")
+
+
+def percentiles_by(engine: Engine, filters: Filters, measure: str, dimension: str, now: datetime,
+                   tz: ZoneInfo) -> pd.DataFrame:
+    """Per group (channel, agency or category): n with a known time, median, p90, and SLA met / missed."""
+    group = DIMENSIONS[dimension]
+    period = filters.period_clauses(tz)
+    with engine.connect() as conn:
+        stats = grouped_percentiles(conn, duration_hours(conn.dialect.name, measure), (group,), period)
+        met, missed = _sla_counts(now, _done_at(measure), _due_at(measure))
+        sla = {g: (m, x) for g, m, x in conn.execute(select(group, met, missed).where(*period).group_by(group))}
+    rows = []
+    for (g,), (n, (p50, p90)) in stats.items():
+        m, x = sla.get(g, (0, 0))
+        rows.append({"group": g, "n": n, "p50_h": p50, "p90_h": p90, "sla_met": m, "sla_missed": x,
+                     "sla_share": share(m, m + x)})
+    columns = ["group", "n", "p50_h", "p90_h", "sla_met", "sla_missed", "sla_share"]
+    frame = pd.DataFrame(rows, columns=columns).sort_values(["n", "p90_h"], ascending=[False, False],
+                                                            ignore_index=True)
+    frame["group"] = frame["group"].astype(object).where(frame["group"].notna(), None)  # pandas made it NaN
+    return frame
+
+
+def weekly_percentiles(engine: Engine, filters: Filters, measure: str, dimension: str, tz: ZoneInfo,
+                       top: int = 5) -> pd.DataFrame:
+    """Median and p90 per local week of receipt: for all complaints (group ALL) and the `top` largest groups."""
+    group = DIMENSIONS[dimension]
+    period = filters.period_clauses(tz)
+    with engine.connect() as conn:
+        dialect = conn.dialect.name
+        value = duration_hours(dialect, measure)
+        week = local_week(dialect, C.received_at, tz)
+        overall = grouped_percentiles(conn, value, (week,), period)
+        largest = [g for g, in conn.execute(
+            select(group).where(*period, value.isnot(None), group.isnot(None))
+            .group_by(group).order_by(func.count().desc(), group).limit(top))]
+        per_group = grouped_percentiles(conn, value, (group, week), [*period, group.in_(largest)]) if largest else {}
+    rows = [{"group": ALL, "week": w, "n": n, "p50_h": p50, "p90_h": p90}
+            for (w,), (n, (p50, p90)) in overall.items()]
+    rows += [{"group": g, "week": w, "n": n, "p50_h": p50, "p90_h": p90}
+             for (g, w), (n, (p50, p90)) in per_group.items()]
+    frame = pd.DataFrame(rows, columns=["group", "week", "n", "p50_h", "p90_h"])
+    frame["week"] = pd.to_datetime(frame["week"])
+    frame.attrs["groups"] = [ALL, *largest]
+    return frame.sort_values(["group", "week"], ignore_index=True)
+
+
+@dataclass(frozen=True)
+class OpenAge:
+    """Still-open complaints (whatever the period, like "open now"), by age and whether they are overdue."""
+
+    open_now: int
+    overdue_now: int
+    median_h: float | None
+    p90_h: float | None
+    oldest_h: float | None
+    buckets: pd.DataFrame  # bucket, lower_h, upper_h, open_ended, count, overdue, within
+
+
+def open_age(engine: Engine, filters: Filters, now: datetime) -> OpenAge:
+    with engine.connect() as conn:
+        dialect = conn.dialect.name
+        age = hours_between(dialect, C.received_at, literal(now, C.received_at.type))
+        where = [*filters.dimension_clauses(), is_open()]
+        bucket = _bucket_index(age / 24.0, AGE_EDGES_D)
+        late = case((is_overdue(now), 1), else_=0)
+        rows = conn.execute(select(bucket.label("bucket"), func.count(), func.coalesce(func.sum(late), 0))
+                            .where(*where).group_by(bucket)).all()
+        stats = grouped_percentiles(conn, age, (), where)
+        oldest = conn.execute(select(func.max(age)).where(*where)).scalar_one()
+    frame = _bucket_frame({b: n for b, n, _ in rows}, AGE_EDGES_D, unit_h=24.0)
+    overdue = {b: int(x) for b, _, x in rows}
+    frame["overdue"] = [overdue.get(b, 0) for b in frame["bucket"]]
+    frame["within"] = frame["count"] - frame["overdue"]
+    _, (p50, p90) = stats.get((), (0, (None, None)))
+    return OpenAge(open_now=int(frame["count"].sum()), overdue_now=int(frame["overdue"].sum()), median_h=p50,
+                   p90_h=p90, oldest_h=None if oldest is None else float(oldest), buckets=frame)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How many complaints of the period the time figures rest on."""
+
+    received: int
+    response_known: int
+    resolution_known: int
+    responded_time_unknown: int  # answered, but first seen already answered (e.g. a LAPOR export)
+    resolved_time_unknown: int
+
+
+def coverage(engine: Engine, filters: Filters, tz: ZoneInfo) -> Coverage:
+    with engine.connect() as conn:
+        row = conn.execute(select(
+            func.count(), _count_if(C.first_response_at.isnot(None)), _count_if(C.resolved_at.isnot(None)),
+            _count_if(and_(C.status.in_(RESPONDED), C.first_response_at.is_(None))),
+            _count_if(and_(C.status.in_(RESOLVED), C.resolved_at.is_(None))),
+        ).where(*filters.period_clauses(tz))).one()
+    return Coverage(*(int(v) for v in row))
+
+
+@dataclass(frozen=True)
+class Target:
+    """An SLA target drawn as a line: hours (working days converted approximately) and where it came from."""
+
+    hours: float
+    working_days: float | None
+    rule: str
+
+
+def sla_target(region: Region, channel: str, measure: str, kind: str = "complaint") -> Target | None:
+    """The target the region's first matching SLA rule sets for an ordinary complaint on `channel`.
+
+    Rules can also depend on classification and category; the line shows the channel's general rule.
+    """
+    rule = SlaBook(region).rule_for(channel, kind, None, None)
+    duration = None if rule is None else (rule.response if measure == "response" else rule.resolve)
+    if duration is None:
+        return None
+    if duration.hours is not None:
+        return Target(hours=float(duration.hours), working_days=None, rule=rule.name)
+    return Target(hours=duration.working_days * WORKING_DAY_H, working_days=duration.working_days, rule=rule.name)
