@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from metrics.filters import C, Filters
 from metrics.sql import hours_between, local_date, percentiles, share
-from models import OPEN_STATUSES, Agency, District, Kind
+from models import OPEN_STATUSES, RESPONDED_STATUSES, Agency, District, Kind
 
 OPEN = tuple(s.value for s in OPEN_STATUSES)
 RESOLVED = ("resolved", "closed")
@@ -29,10 +29,23 @@ def is_open():
     return C.status.in_(OPEN)
 
 
+RESPONDED = tuple(s.value for s in RESPONDED_STATUSES)
+
+
+def is_unanswered():
+    """No answer yet. A complaint first seen already answered has no response time but was answered."""
+    return and_(C.first_response_at.is_(None), C.status.notin_(RESPONDED))
+
+
 def is_overdue(now: datetime):
     """Open, and past its resolution deadline, or unanswered past its response deadline."""
-    return and_(is_open(), or_(C.resolve_due_at < now,
-                               and_(C.first_response_at.is_(None), C.response_due_at < now)))
+    return and_(is_open(), or_(C.resolve_due_at < now, and_(is_unanswered(), C.response_due_at < now)))
+
+
+def effective_due():
+    """The deadline that matters now: the response deadline while unanswered, else the resolution deadline."""
+    return case((and_(is_unanswered(), C.response_due_at.isnot(None)), C.response_due_at),
+                else_=func.coalesce(C.resolve_due_at, C.response_due_at))
 
 
 def _count_if(condition):
@@ -44,9 +57,9 @@ def _sla_counts(now: datetime, done_at, due_at):
 
     Complaints still inside their deadline, and those done at an unknown moment, are in neither.
     """
+    not_done = is_unanswered() if done_at is C.first_response_at else done_at.is_(None)
     met = _count_if(and_(done_at.isnot(None), due_at.isnot(None), done_at <= due_at))
-    missed = _count_if(and_(due_at.isnot(None), or_(done_at > due_at, and_(done_at.is_(None), is_open(),
-                                                                            due_at < now))))
+    missed = _count_if(and_(due_at.isnot(None), or_(done_at > due_at, and_(not_done, is_open(), due_at < now))))
     return met, missed
 
 
@@ -98,7 +111,7 @@ def headline(engine: Engine, filters: Filters, now: datetime, tz: ZoneInfo) -> H
 
 
 def by_channel(engine: Engine, filters: Filters, now: datetime, tz: ZoneInfo) -> pd.DataFrame:
-    """Per channel: received in the period, open and overdue now, median response hours."""
+    """Per channel: received in the period, open and overdue now."""
     with engine.connect() as conn:
         received = conn.execute(select(C.channel, func.count()).where(*filters.period_clauses(tz))
                                 .group_by(C.channel)).all()
@@ -122,7 +135,7 @@ def daily_trend(engine: Engine, filters: Filters, tz: ZoneInfo) -> pd.DataFrame:
 
 def most_overdue(engine: Engine, filters: Filters, now: datetime, limit: int = 10) -> pd.DataFrame:
     """The open complaints furthest past their deadline. No text fields: titles may carry personal data."""
-    due = func.coalesce(C.resolve_due_at, C.response_due_at)
+    due = effective_due()
     with engine.connect() as conn:
         rows = conn.execute(
             select(C.id, C.channel, C.source_id, C.category, C.district_code, C.agency_code, C.status,

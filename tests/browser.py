@@ -50,7 +50,8 @@ class Dashboard:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.port", str(self.port), "--server.address", "127.0.0.1"],
+             "--server.port", str(self.port), "--server.address", "127.0.0.1",
+             "--server.fileWatcherType", "none"],
             cwd=PROJECT_ROOT, env=environment, stdout=self.log.open("w"), stderr=subprocess.STDOUT,
         )
         self._wait()

@@ -390,12 +390,9 @@ def test_coverage_counts_answers_with_unknown_times(engine):
 
 
 # --------------------------------------------------------------------------------------------------
-# Known defects in metrics/queries.py (reported, not fixed here: the file belongs to another change).
-# strict=True: when the fix lands these pass, xfail turns into a failure, and the marker must go.
+# Regressions: deadlines when only the response is late, and answers seen without a time.
 # --------------------------------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="most_overdue measures lateness from resolve_due_at even when only the "
-                                       "response deadline has passed: 'overdue by' comes out negative")
 def test_most_overdue_measures_from_the_missed_deadline(engine):
     # Wargaku, Sunday 23 Nov 06:00 WIB, unanswered. Response due Mon 24 06:00; resolve due (from the local
     # Sunday) Fri 28 06:00. At Mon 24 12:00 it is overdue by 6 h (response), not -90 h.
@@ -405,8 +402,6 @@ def test_most_overdue_measures_from_the_missed_deadline(engine):
     assert late["overdue_h"].tolist() == [pytest.approx(6.0)]
 
 
-@pytest.mark.xfail(strict=True, reason="a complaint first seen already in progress (LAPOR export) has an unknown "
-                                       "first_response_at and is counted as unanswered: overdue, response SLA missed")
 def test_answered_at_an_unknown_moment_is_neither_overdue_nor_missed(engine):
     # LAPOR, 3 Nov 09:00 WIB, already 'Ditindaklanjuti' in the first export we saw. Response due 8 working days
     # later (Thu 13 Nov, passed at 24 Nov); the resolve deadline is set far ahead so only the response one matters.
