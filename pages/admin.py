@@ -103,6 +103,16 @@ register({
     "adm_reasons": ("Alasan karantina", "Quarantine reasons"),
     "adm_quarantined_rows": ("Baris yang dikarantina (tanpa isi aduan)", "Quarantined rows (no complaint text)"),
     "adm_month": ("Bulan", "Month"),
+    "action_login": ("Masuk", "Signed in"),
+    "action_login_failed": ("Gagal masuk", "Sign-in refused"),
+    "action_logout": ("Keluar", "Signed out"),
+    "action_viewed_detail": ("Membuka rincian aduan", "Viewed complaint detail"),
+    "action_exported": ("Ekspor", "Exported"),
+    "action_uploaded": ("Unggah data", "Uploaded data"),
+    "action_user_created": ("Akun dibuat", "Account created"),
+    "action_user_deactivated": ("Akun dinonaktifkan", "Account deactivated"),
+    "action_user_activated": ("Akun diaktifkan", "Account activated"),
+    "action_password_changed": ("Kata sandi diubah", "Password changed"),
     "adm_scorecard_scope": ("Cakupan", "Scope"),
     "adm_scope_city": ("Kota (ringkasan)", "City (summary)"),
     "adm_scope_all": ("Kota dan setiap OPD", "City and every agency"),
@@ -214,6 +224,10 @@ with users_tab:
 
 # --- audit log --------------------------------------------------------------------------------------------
 
+def action_labels() -> dict[str, str]:
+    return {action: t(f"action_{action}") for action in accounts.ACTIONS}
+
+
 def audit_section() -> None:
     today = ui_filters.today()
     a, b, c, d, e = st.columns([1, 1, 2, 2, 1])
@@ -221,7 +235,8 @@ def audit_section() -> None:
     end = b.date_input(t("adm_audit_to"), today, key="adm_audit_to", max_value=today)
     usernames = c.multiselect(t("adm_audit_users"), [r["username"] for r in accounts.list_users(engine)] + ["wall"],
                               key="adm_audit_users", placeholder=t("all"))
-    actions = d.multiselect(t("adm_audit_actions"), accounts.ACTIONS, key="adm_audit_actions", placeholder=t("all"))
+    actions = d.multiselect(t("adm_audit_actions"), accounts.ACTIONS, key="adm_audit_actions", placeholder=t("all"),
+                            format_func=action_labels().get)
     complaint = e.number_input(t("adm_audit_complaint"), min_value=0, step=1, value=0, key="adm_audit_complaint")
     begin = datetime.combine(min(start, end), time.min, tz)
     finish = datetime.combine(max(start, end) + timedelta(days=1), time.min, tz)
@@ -229,7 +244,7 @@ def audit_section() -> None:
     table = pd.DataFrame({
         t("adm_at"): [local(r["at"]) for r in rows],
         t("adm_username"): [r["username"] for r in rows],
-        t("adm_action"): [r["action"] for r in rows],
+        t("adm_action"): [action_labels().get(r["action"], r["action"]) for r in rows],
         "ID": [r["complaint_id"] for r in rows],
         t("adm_object"): [neutralise_markup(r["object"]) if r["object"] else "" for r in rows],
         t("adm_detail"): [neutralise_markup(r["detail"]) if r["detail"] else "" for r in rows],
@@ -308,7 +323,13 @@ def preview(channel: str, path: str) -> pd.DataFrame:
         rows.append(row)
         if len(rows) >= PREVIEW_ROWS:
             break
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    text_columns = [c for c in frame.columns if c != t("received_at")]
+    frame[text_columns] = frame[text_columns].astype(object).where(frame[text_columns].notna(), "")
+    quarantined = frame[t("adm_result")] == t("adm_quarantine")
+    return pd.concat([frame[quarantined], frame[~quarantined]], ignore_index=True)  # problems first
 
 
 def previous_import(sha256: str):
@@ -335,7 +356,8 @@ def show_preview(channel: str, pending: dict) -> bool:
     a.metric(t("adm_preview_ok"), fmt_int(ok))
     b.metric(t("adm_preview_quarantine"), fmt_int(len(frame) - ok))
     st.dataframe(frame, hide_index=True, width="stretch", height=320,
-                 column_config={t("received_at"): st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm")})
+                 column_config={t("received_at"): st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm"),
+                                t("adm_reason"): st.column_config.TextColumn(width="large")})
     earlier = previous_import(pending["sha256"])
     if earlier:
         st.info(t("adm_already", when=fmt_date(earlier, tz, with_time=True)))

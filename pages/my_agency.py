@@ -30,6 +30,10 @@ register({
     "ma_vs_city": ("vs kota {value}", "vs city {value}"),
     "ma_points": ("poin", "pts"),
     "ma_standing": ("Posisi di antara OPD", "Standing among agencies"),
+    "ma_ranking_note": ("Urutan memakai skor Wilson (tingkat penyelesaian yang dikoreksi untuk jumlah aduan), jadi "
+                        "OPD dengan sedikit aduan tidak naik hanya karena kebetulan. Batang = tingkat penyelesaian.",
+                        "Ordered by the Wilson score (the resolution rate corrected for the number of complaints), so "
+                        "an agency with few complaints does not rise by luck. Bars = resolution rate."),
     "ma_score": ("Tingkat penyelesaian", "Resolution rate"),
     "ma_weekly": ("Aduan masuk dan selesai per minggu (12 minggu terakhir)",
                   "Complaints received and resolved per week (last 12 weeks)"),
@@ -151,13 +155,15 @@ def ranking_section() -> None:
                                "rate": ranking["resolution_rate"].astype(float) * 100,
                                "mine": ranking["agency_code"] == agency})
     chart = alt.Chart(chart_data).mark_bar(height=12).encode(
-        y=alt.Y("agency:N", sort=list(chart_data["agency"]), title=None, axis=alt.Axis(labelLimit=220)),
+        y=alt.Y("agency:N", sort=list(chart_data["agency"]), title=None,
+                axis=alt.Axis(labelLimit=220, labelOverlap=False)),
         x=alt.X("rate:Q", title=t("ma_rate_pct"), scale=alt.Scale(domain=[0, 100])),
         color=alt.condition(alt.datum.mine, alt.value("#d9822b"), alt.value("#1f3a5f")),
         tooltip=[alt.Tooltip("agency:N", title=t("agency")), alt.Tooltip("rate:Q", title=t("ma_rate_pct"),
                                                                          format=".1f")],
-    ).properties(height=max(160, 18 * len(chart_data)))
+    ).properties(height=max(160, 20 * len(chart_data)))
     st.altair_chart(chart, width="stretch")
+    st.caption(t("ma_ranking_note"))
     with st.expander(t("ma_ranking_table")):
         table = pd.DataFrame({
             "#": ranking["rank"].astype(int), t("agency"): ranking["agency"],

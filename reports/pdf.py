@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -79,6 +80,7 @@ STYLES = {
     "body": _style("body"),
     "small": _style("small", fontSize=8, leading=10.5),
     "cell": _style("cell", fontSize=8, leading=10),
+    "cell_id": _style("cell_id", fontSize=7.2, leading=9),
     "cell_r": _style("cell_r", fontSize=8, leading=10, alignment=TA_RIGHT),
     "head": _style("head", fontName=BOLD, fontSize=8, leading=10, textColor=colors.white),
     "head_r": _style("head_r", fontName=BOLD, fontSize=8, leading=10, textColor=colors.white, alignment=TA_RIGHT),
@@ -192,17 +194,20 @@ def _cell(value, right: bool, head: bool = False) -> Paragraph:
 
 
 def _delta(current, previous, lang: str, kind: str, lower_is_better: bool = False) -> tuple[str, colors.Color]:
-    """'+12 vs Sep 2026' and a colour: green when better, red when worse, grey for volumes."""
+    """'+12', '−3,1 poin', '±0 menit' and a colour: green when better, red when worse, grey for volumes."""
     if current is None or previous is None:
         return "–", MUTED
     change = current - previous
     if kind == "pct":
-        text = f"{'+' if change >= 0 else '−'}{fmt_pct(abs(change), lang).rstrip('%')} {'poin' if lang == 'id' else 'pts'}"
+        magnitude = f"{fmt_pct(abs(change), lang).rstrip('%')} {'poin' if lang == 'id' else 'pts'}"
     elif kind == "hours":
-        text = f"{'+' if change >= 0 else '−'}{fmt_hours(abs(change), lang)}"
+        magnitude = fmt_hours(abs(change), lang)
     else:
-        text = f"{'+' if change >= 0 else '−'}{fmt_int(abs(change), lang)}"
-    if kind == "count" or abs(change) < 1e-9:
+        magnitude = fmt_int(abs(change), lang)
+    if not re.search(r"[1-9]", magnitude):  # rounds to nothing: no sign, no colour
+        return f"±{magnitude}", MUTED
+    text = f"{'+' if change > 0 else '−'}{magnitude}"
+    if kind == "count":
         return text, MUTED
     better = change < 0 if lower_is_better else change > 0
     return text, GREEN if better else RED
@@ -361,7 +366,7 @@ def _overdue_section(section: Section, scorecard: Scorecard) -> list:
     if section.agency_code:
         widths = [34 * mm, 22 * mm, 32 * mm, 24 * mm, 21 * mm, 21 * mm, 20 * mm]
     else:
-        widths = [33 * mm, 20 * mm, 24 * mm, 21 * mm, 21 * mm, 19 * mm, 19 * mm, 17 * mm]
+        widths = [31 * mm, 22 * mm, 24 * mm, 21 * mm, 20 * mm, 19 * mm, 19 * mm, 18 * mm]
     return flow + [_table(rows, widths, right={len(rows[0]) - 1}), _p(note, "caption")]
 
 
@@ -370,7 +375,7 @@ def _ident(source_id: str, confidential: bool, lang: str) -> Paragraph:
     text = "_<br/>".join(escape(part) for part in str(source_id).split("_"))
     if confidential:
         text += f" ({escape(word('confidential', lang))})"
-    return Paragraph(text, STYLES["cell"])
+    return Paragraph(text, STYLES["cell_id"])
 
 
 def _section_flow(section: Section, scorecard: Scorecard) -> list:
@@ -382,7 +387,8 @@ def _section_flow(section: Section, scorecard: Scorecard) -> list:
         flow += [KeepTogether([_p(word("trend", lang), "h2"), _image(charts.daily_chart(section.daily, lang), CONTENT_W)])]
     flow += [KeepTogether([_p(word("history", lang), "h2"),
                            _image(charts.history_chart(section.history, lang), CONTENT_W)])]
-    if not scorecard.ranking.empty:
+    # the league table once per document: in the city section, or in a single agency's scorecard
+    if not scorecard.ranking.empty and (section.agency_code is None or len(scorecard.sections) == 1):
         flow += _ranking_flow(section, scorecard)
     flow += _breakdowns(section, scorecard)
     flow += _overdue_section(section, scorecard)

@@ -173,26 +173,26 @@ def log(user: Account | None, action: str, *, complaint_id: int | None = None, o
 
 # --- sign-in and sign-out -----------------------------------------------------------------------------------
 
-def _sign_in(username: str, password: str) -> None:
+def _sign_in(username: str, password: str) -> bool:
     engine = _engine()
     name = normalise_username(username)[:80] or "-"
     if too_many_failures(engine, name):
         st.error(t("auth_too_many"))
-        return
+        return False
     account = authenticate(engine, name, password)
     if account is None:
         audit(engine, name, "login_failed")
         st.error(t("auth_failed"))
-        return
+        return False
     st.session_state[TOKEN_KEY] = start_session(engine, account)
     st.session_state.pop(EXPIRED_KEY, None)
     st.session_state[LAND_KEY] = True
     audit(engine, account.username, "login")
-    st.rerun()
+    return True
 
 
-def sign_in_form(key: str = "sidebar") -> None:
-    """Username and password; the password never stays in the session (the form clears on submit)."""
+def sign_in_form(key: str = "sidebar") -> bool:
+    """Username and password; True once signed in. The password never stays in the session (the form clears)."""
     if st.session_state.get(EXPIRED_KEY):
         st.info(t("auth_expired"))
     with st.form(f"auth_form_{key}", clear_on_submit=True, border=False):
@@ -200,8 +200,7 @@ def sign_in_form(key: str = "sidebar") -> None:
         password = st.text_input(t("auth_password"), type="password", key=f"auth_password_{key}",
                                  autocomplete="current-password")
         submitted = st.form_submit_button(t("auth_sign_in_button"), type="primary", width="stretch")
-    if submitted:
-        _sign_in(username, password)
+    return bool(submitted) and _sign_in(username, password)
 
 
 def sign_out(user: Account | None) -> None:
@@ -214,16 +213,11 @@ def sign_out(user: Account | None) -> None:
     end_session(_engine(), st.session_state.pop(TOKEN_KEY, None))
     if user is not None:
         log(user, "logout")
-    st.rerun()
+    st.session_state[LAND_KEY] = True  # land() reruns with the public pages once the sidebar is drawn
 
 
-def sidebar(user: Account | None, landing=None) -> None:
-    """Who is signed in and a sign-out button, or the sign-in form. Call inside `with st.sidebar:`.
-
-    `landing` is the st.Page this role starts on; after signing in the app switches to it once.
-    """
-    if st.session_state.pop(LAND_KEY, False) and landing is not None:
-        st.switch_page(landing)
+def sidebar(user: Account | None) -> None:
+    """Who is signed in and a sign-out button, or the sign-in form. Call inside `with st.sidebar:`."""
     if user is not None:
         st.caption(t("auth_signed_in_as", name=user.username, role=t(f"role_{user.role}")))
         if st.button(t("auth_sign_out"), key="auth_sign_out", icon=":material/logout:"):
@@ -241,6 +235,24 @@ def sidebar(user: Account | None, landing=None) -> None:
             sign_in_form("sidebar")
 
 
+def land(landing=None) -> None:
+    """After signing in or out, show the pages of the new role and open its start page `landing` (an st.Page).
+
+    Call after the sidebar and the filters are drawn and before page.run(): a run stopped earlier would drop
+    the state of the sidebar widgets not drawn yet. The run that signed in built its navigation for the old
+    role, so it reruns first; the next run switches to the start page.
+    """
+    state = st.session_state.get(LAND_KEY)
+    if not state:
+        return
+    if state is True:
+        st.session_state[LAND_KEY] = "switch"
+        st.rerun()
+    st.session_state.pop(LAND_KEY, None)
+    if landing is not None:
+        st.switch_page(landing)
+
+
 def require(*roles: str) -> Account | None:
     """Stop the page unless the user's role is one of `roles`: a sign-in form for the public, a refusal for others."""
     user = current_user()
@@ -248,14 +260,16 @@ def require(*roles: str) -> Account | None:
         return user
     if user is None:
         st.title(t("auth_sign_in_required"))
-        st.caption(t("auth_sign_in_hint"))
+        st.markdown(t("auth_sign_in_hint"))
         if oidc_enabled():
             if st.button(t("auth_sign_in_sso"), key="auth_sso_page"):
                 provider = _oidc_provider()
                 st.login(provider) if provider else st.login()
         else:
             with st.container(border=True, width=420):
-                sign_in_form("page")
+                if sign_in_form("page"):
+                    st.session_state.pop(LAND_KEY, None)  # stay on this page
+                    st.rerun()
     else:
         st.error(t("auth_not_allowed"), icon=":material/block:")
     st.stop()

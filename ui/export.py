@@ -52,8 +52,9 @@ def sanitise(frame: pd.DataFrame, personal_data: bool = False) -> pd.DataFrame:
     clean = frame.drop(columns=[c for c in frame.columns if _is_personal(c)]).copy()
     if not personal_data:
         for column in clean.columns:
-            if clean[column].dtype == object:
-                clean[column] = [mask_pii(v) if isinstance(v, str) else v for v in clean[column]]
+            if not pd.api.types.is_numeric_dtype(clean[column]):  # object or string dtype: mask every text
+                clean[column] = pd.Series([mask_pii(v) if isinstance(v, str) else v for v in clean[column]],
+                                          index=clean.index, dtype=object)
     return clean
 
 
