@@ -10,12 +10,16 @@ import hashlib
 import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
+from operator import itemgetter
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import (Boolean, Connection, String, any_, bindparam, column, func, insert, select, type_coerce,
+                        update)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.types import NullType
 
 from connectors.base import Connector, RecordError, SourceError
 from models import (
@@ -31,10 +35,12 @@ from models import (
     Status,
     utcnow,
 )
+from models.base import UTCDateTime
 from models.db import get_engine
 from models.tables import ComplaintBase
 
 DATA_FIELDS = tuple(ComplaintBase.model_fields)
+_DATA_VALUES = itemgetter(*DATA_FIELDS)  # a validated record's field values, in DATA_FIELDS order
 REPORTER_FIELDS = ("name", "nik", "phone", "email", "address")
 RESOLVED = frozenset({Status.resolved.value, Status.closed.value})
 RESPONDED = frozenset(s.value for s in RESPONDED_STATUSES)
@@ -86,10 +92,97 @@ def _raw_json(raw: dict) -> str:
     return json.dumps({k: v for k, v in raw.items()}, ensure_ascii=False, default=str)
 
 
-def _row_hash(record: ComplaintIn, data: dict) -> str:
-    reporter = record.reporter.model_dump() if record.reporter else None
-    payload = repr((tuple(data[f] for f in DATA_FIELDS), reporter)).encode()
+def _hash_values(values: tuple, reporter) -> str:
+    """The row hash: of the field values in DATA_FIELDS order and the reporter (stable across releases:
+    a changed formula would make every stored complaint look changed on its next import)."""
+    payload = repr((values, reporter.model_dump() if reporter else None)).encode()
     return hashlib.blake2b(payload, digest_size=16).hexdigest()
+
+
+def _sqlite_utc_text(value: datetime | None) -> str | None:
+    """What UTCDateTime + SQLite's DATETIME store for a moment ('YYYY-MM-DD HH:MM:SS.ffffff', naive UTC),
+    without SQLAlchemy's per-value processor chain."""
+    if value is None:
+        return None
+    if value.tzinfo is not timezone.utc:
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: Sigap stores only zone-aware times")
+        value = value.astimezone(timezone.utc)
+    text = value.isoformat(" ")[:-6]  # drop '+00:00'
+    return text if value.microsecond else text + ".000000"
+
+
+class _Bulk:
+    """An INSERT compiled once for the connection's dialect and run as one DBAPI executemany per batch.
+
+    SQLAlchemy Core's executemany re-processes every parameter of every row through Python-level
+    processors. Here rows are tuples in `columns` order (plus `constants`, the same for the whole batch),
+    put in the compiled statement's parameter order and converted by the columns' own bind processors,
+    except UTC times on SQLite, which get an equivalent direct formatter (_sqlite_utc_text).
+    """
+
+    def __init__(self, statement, columns: tuple[str, ...], dialect: Dialect, constants: tuple[str, ...] = ()):
+        keys = (*columns, *constants)
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+        self.sql = str(compiled)
+        self.positional = bool(dialect.positional)
+        self.order = tuple(compiled.positiontup) if self.positional else keys
+        if sorted(self.order) != sorted(keys):
+            raise RuntimeError(f"compiled statement binds {self.order}, expected {keys}")
+        self.reorder = itemgetter(*(keys.index(name) for name in self.order))
+        types = {name: statement.table.c[name].type for name in keys}
+        converters = {name: self._converter(types[name], dialect) for name in keys}
+        self.constant_converters = tuple(converters[name] for name in constants)
+        per_row = [(i, name) for i, name in enumerate(self.order) if name not in constants]
+        self.times = tuple(i for i, name in per_row if converters[name] is _sqlite_utc_text)
+        # Booleans without native support become 1/0, as Boolean's processor makes of True/False (inlined)
+        self.bools = tuple((i, converters[name]) for i, name in per_row
+                           if converters[name] is not None and isinstance(types[name], Boolean)
+                           and not dialect.supports_native_boolean)
+        special = {*self.times, *(i for i, _ in self.bools)}
+        self.others = tuple((i, converters[name]) for i, name in per_row
+                            if converters[name] is not None and i not in special)
+
+    @staticmethod
+    def _converter(column_type, dialect: Dialect):
+        if dialect.name == "sqlite" and isinstance(column_type, UTCDateTime):
+            return _sqlite_utc_text
+        return column_type.dialect_impl(dialect).bind_processor(dialect)
+
+    def execute(self, conn: Connection, rows: list[tuple], constants: tuple = ()) -> None:
+        if not rows:
+            return
+        fixed = tuple(convert(v) if convert else v for convert, v in zip(self.constant_converters, constants))
+        reorder, times, bools, others = self.reorder, self.times, self.bools, self.others
+        utc, text_of = timezone.utc, _sqlite_utc_text
+        params = []
+        for row in rows:
+            values = list(reorder(row + fixed))
+            for i in times:
+                value = values[i]
+                if value is not None:
+                    if value.tzinfo is utc:  # the common case, inlined: _sqlite_utc_text(value)
+                        text = value.isoformat(" ")[:-6]
+                        values[i] = text if value.microsecond else text + ".000000"
+                    else:
+                        values[i] = text_of(value)
+            for i, convert in bools:
+                value = values[i]
+                values[i] = 1 if value is True else 0 if value is False else convert(value)
+            for i, convert in others:
+                values[i] = convert(values[i])
+            params.append(tuple(values) if self.positional else dict(zip(self.order, values)))
+        conn.exec_driver_sql(self.sql, params)
+
+
+_KEYS_PER_QUERY = 2000  # source ids looked up per query (within SQLite's bound-parameter limit when expanded)
+
+
+def _reporter_upsert(dialect: str):
+    statement = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect](ReporterContact.__table__)
+    return statement.on_conflict_do_update(
+        index_elements=["complaint_id"], set_={f: statement.excluded[f] for f in REPORTER_FIELDS}
+    )
 
 
 def _upsert_statement(dialect: str):
@@ -121,13 +214,67 @@ def _derive_times(data: dict, old, observed_at: datetime) -> None:
             data[name] = moment
 
 
+_TIMES = ("first_response_at", "resolved_at", "closed_at")
+
+
+def _key_style(conn: Connection) -> str:
+    """How a list of source ids is bound: 'array' (PostgreSQL), 'json' (SQLite with JSON functions, built in
+    since 3.38) or 'expanding' (one parameter per id, for an SQLite built without them)."""
+    if conn.dialect.name == "postgresql":
+        return "array"
+    try:
+        conn.exec_driver_sql("SELECT count(*) FROM json_each('[]')").scalar()
+        return "json"
+    except DBAPIError:
+        return "expanding"
+
+
+def _by_keys(style: str, *columns):
+    """SELECT columns of the channel's complaints whose source_id is in the list bound as `keys`: with the
+    'array' and 'json' styles one parameter whatever the list's length, so neither SQLAlchemy nor the driver
+    handles the ids one by one; the (channel, source_id) index serves every style."""
+    if style == "array":
+        keys = C.source_id == any_(bindparam("keys", type_=postgresql.ARRAY(String)))
+    elif style == "json":
+        keys = C.source_id.in_(select(column("value")).select_from(func.json_each(bindparam("keys"))))
+    else:
+        keys = C.source_id.in_(bindparam("keys", expanding=True))
+    return select(*columns).where(C.channel == bindparam("channel"), keys)
+
+
+def _key_list(style: str, keys: list[str]):
+    return json.dumps(keys) if style == "json" else keys
+
+
+def _existing_query(style: str):
+    """The stored state a re-import compares with; times come back unprocessed, converted only when needed."""
+    return _by_keys(style, C.source_id, C.id, C.row_hash, C.status,
+                    *(type_coerce(C[name], NullType()).label(name) for name in _TIMES))
+
+
+_AT = {name: i for i, name in enumerate(DATA_FIELDS)}
+_SOURCE_ID, _STATUS, _STATUS_RAW = _AT["source_id"], _AT["status"], _AT["status_raw"]
+_EVENT_FIELDS = itemgetter(*(_AT[f] for f in ("status", "received_at", "first_response_at", "resolved_at",
+                                              "closed_at")))
+
+
 class _Importer:
     def __init__(self, connector: Connector, conn: Connection, summary: RunSummary, observed_default: datetime):
         self.connector = connector
         self.conn = conn
         self.summary = summary
         self.observed_default = observed_default
-        self.upsert = _upsert_statement(conn.dialect.name)
+        dialect = conn.dialect
+        self.upsert = _Bulk(_upsert_statement(dialect.name), (*DATA_FIELDS, "row_hash"), dialect,
+                            constants=("first_seen_at", "last_changed_at", "last_run_id"))
+        self.events = _Bulk(insert(ComplaintStatusEvent.__table__),
+                            ("complaint_id", "previous_status", "status", "status_raw", "observed_at", "time_basis"),
+                            dialect, constants=("run_id",))
+        self.reporters = _Bulk(_reporter_upsert(dialect.name), ("complaint_id", *REPORTER_FIELDS), dialect)
+        self.time_result = C.first_response_at.type.dialect_impl(dialect).result_processor(dialect, None)
+        self.key_style = _key_style(conn)
+        self.existing_query = _existing_query(self.key_style)
+        self.ids_query = _by_keys(self.key_style, C.source_id, C.id)
         self.committed = _COUNTS_ZERO  # the counts of what is durably stored, for a run that fails later
 
     @property
@@ -144,82 +291,85 @@ class _Importer:
             "created_at": utcnow(),
         }])
 
+    def _existing(self, channel: str, keys: list[str]) -> dict[str, tuple]:
+        """source_id -> (id, row_hash, status, raw first_response_at, resolved_at, closed_at), one query a batch."""
+        found = {}
+        for start in range(0, len(keys), _KEYS_PER_QUERY):
+            bound = _key_list(self.key_style, keys[start:start + _KEYS_PER_QUERY])
+            for row in self.conn.execute(self.existing_query, {"channel": channel, "keys": bound}).all():
+                found[row[0]] = tuple(row[1:])
+        return found
+
+    def _old(self, stored: tuple) -> dict:
+        convert = self.time_result or (lambda value: value)
+        return {"status": stored[2], **{name: convert(stored[3 + i]) for i, name in enumerate(_TIMES)}}
+
     def flush(self, records: list[ComplaintIn]) -> None:
         if not records:
             return
         channel = self.connector.name
-        keys = [r.source_id for r in records]
-        existing = {
-            row.source_id: row._mapping
-            for row in self.conn.execute(
-                select(C.id, C.source_id, C.row_hash, C.status, C.first_response_at, C.resolved_at, C.closed_at)
-                .where(C.channel == channel, C.source_id.in_(keys))
-            )
-        }
+        existing = self._existing(channel, [r.source_id for r in records])
         now, observed = utcnow(), self.observed_at
-        rows, transitions, reporters = [], [], {}
+        summary = self.summary
+        rows, transitions, reporters, ids = [], [], {}, {}
         for record in records:
-            data = record.model_dump(exclude={"reporter"})
-            self._count_unmapped(data)
-            digest = _row_hash(record, data)
-            old = existing.get(record.source_id)
-            if old is not None and old["row_hash"] == digest:
-                self.summary.unchanged += 1
+            fields = record.__dict__
+            values = _DATA_VALUES(fields)
+            if fields["district_raw"] and fields["district_code"] is None:
+                summary.unmapped_district += 1
+            if fields["agency_raw"] and fields["agency_code"] is None:
+                summary.unmapped_agency += 1
+            reporter = record.reporter
+            digest = _hash_values(values, reporter)
+            source_id = values[_SOURCE_ID]
+            stored = existing.get(source_id)
+            if stored is None:
+                summary.inserted += 1
+                transitions.append((source_id, None, values))
+            elif stored[1] == digest:
+                summary.unchanged += 1
                 continue
-            _derive_times(data, old, observed)
-            data.update(row_hash=digest, first_seen_at=now, last_changed_at=now, last_run_id=self.summary.run_id)
-            rows.append(data)
-            if old is None:
-                self.summary.inserted += 1
-                transitions.append((record.source_id, None, data))
             else:
-                self.summary.updated += 1
-                if old["status"] != data["status"]:
-                    transitions.append((record.source_id, old["status"], data))
-            if record.reporter is not None:
-                reporters[record.source_id] = record.reporter.model_dump()
+                summary.updated += 1
+                ids[source_id] = stored[0]
+                old = self._old(stored)
+                data = dict(zip(DATA_FIELDS, values))
+                _derive_times(data, old, observed)
+                values = _DATA_VALUES(data)
+                if old["status"] != values[_STATUS]:
+                    transitions.append((source_id, old["status"], values))
+            rows.append((*values, digest))
+            if reporter is not None:
+                reporters[source_id] = reporter.model_dump()
         if not rows:
             return
-        self.conn.execute(self.upsert, rows)
-        self._write_events_and_reporters(channel, transitions, reporters, observed)
+        self.upsert.execute(self.conn, rows, (now, now, summary.run_id))
+        self._write_events_and_reporters(channel, transitions, reporters, observed, ids)
 
-    def _count_unmapped(self, data: dict) -> None:
-        if data["district_raw"] and data["district_code"] is None:
-            self.summary.unmapped_district += 1
-        if data["agency_raw"] and data["agency_code"] is None:
-            self.summary.unmapped_agency += 1
-
-    def _write_events_and_reporters(self, channel, transitions, reporters, observed) -> None:
-        needed = {source_id for source_id, _, _ in transitions} | set(reporters)
-        if not needed:
-            return
-        ids = dict(self.conn.execute(
-            select(C.source_id, C.id).where(C.channel == channel, C.source_id.in_(list(needed)))
-        ).all())
-        events = [{
-            "complaint_id": ids[source_id], "previous_status": previous, "status": data["status"],
-            "status_raw": data["status_raw"], "run_id": self.summary.run_id, **_event_time(data, observed),
-        } for source_id, previous, data in transitions]
-        if events:
-            self.conn.execute(insert(ComplaintStatusEvent.__table__), events)
-        if reporters:
-            table = ReporterContact.__table__
-            statement = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[self.conn.dialect.name](table)
-            statement = statement.on_conflict_do_update(
-                index_elements=["complaint_id"], set_={f: statement.excluded[f] for f in REPORTER_FIELDS}
-            )
-            self.conn.execute(statement, [{"complaint_id": ids[s], **r} for s, r in reporters.items()])
+    def _write_events_and_reporters(self, channel, transitions, reporters, observed, ids: dict) -> None:
+        """Status events and reporter contacts; `ids` holds the ids of updated complaints, new ones are looked up."""
+        needed = [s for s in dict.fromkeys([source_id for source_id, _, _ in transitions] + list(reporters))
+                  if s not in ids]
+        for start in range(0, len(needed), _KEYS_PER_QUERY):
+            bound = _key_list(self.key_style, needed[start:start + _KEYS_PER_QUERY])
+            ids.update(self.conn.execute(self.ids_query, {"channel": channel, "keys": bound}).all())
+        self.events.execute(self.conn, [
+            (ids[source_id], previous, values[_STATUS], values[_STATUS_RAW],
+             *_event_time(*_EVENT_FIELDS(values), observed))
+            for source_id, previous, values in transitions
+        ], (self.summary.run_id,))
+        self.reporters.execute(self.conn, [(ids[s], *(r[f] for f in REPORTER_FIELDS)) for s, r in reporters.items()])
 
 
-def _event_time(data: dict, observed: datetime) -> dict:
-    """Use the source's own timestamp for the status it reports, when it has one."""
+def _event_time(status: str, received_at: datetime, first_response_at: datetime | None,
+                resolved_at: datetime | None, closed_at: datetime | None, observed: datetime) -> tuple[datetime, str]:
+    """(observed_at, time_basis): the source's own timestamp for the status it reports, when it has one."""
     source_moment = {
-        "resolved": data["resolved_at"], "closed": data["closed_at"] or data["resolved_at"],
-        "in_progress": data["first_response_at"],
-    }.get(data["status"])
+        "resolved": resolved_at, "closed": closed_at or resolved_at, "in_progress": first_response_at,
+    }.get(status)
     if source_moment is not None:
-        return {"observed_at": source_moment, "time_basis": "source"}
-    return {"observed_at": max(observed, data["received_at"]), "time_basis": "observed"}
+        return source_moment, "source"
+    return max(observed, received_at), "observed"
 
 
 def _start_run(engine: Engine, channel: str, source: str | None, sha256: str | None) -> int:
@@ -300,7 +450,9 @@ def _consume(connector: Connector, conn: Connection, importer: _Importer, batch_
             importer.summary.unchanged += 1
             del batch[record.source_id]
         batch[record.source_id] = record
-        cursor = max(filter(None, (cursor, connector.cursor_of(raw))), default=None)
+        moved = connector.cursor_of(raw)
+        if moved and (cursor is None or moved > cursor):
+            cursor = moved
         if len(batch) >= batch_size:
             importer.flush(list(batch.values()))
             batch.clear()
