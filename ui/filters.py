@@ -2,7 +2,9 @@
 so a link reproduces the view (?period=30&district=genteng,tegalsari&lang=en)."""
 from __future__ import annotations
 
+import inspect
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import streamlit as st
 
@@ -79,9 +81,26 @@ def current() -> Filters:
                    **{FILTER_FIELD[dim]: tuple(st.session_state.get(f"f_{dim}", [])) for dim in DIMENSIONS})
 
 
+WIDGET_KEYS = ("f_period", "f_from", "f_to", *(f"f_{dim}" for dim in DIMENSIONS))
+
+
+def _restore_widget_values() -> None:
+    """Streamlit drops widget values when the page changes; keep a copy under other keys and put it back."""
+    for key in WIDGET_KEYS:
+        if key not in st.session_state and f"_keep_{key}" in st.session_state:
+            st.session_state[key] = st.session_state[f"_keep_{key}"]
+
+
+def _keep_widget_values() -> None:
+    for key in WIDGET_KEYS:
+        if key in st.session_state:
+            st.session_state[f"_keep_{key}"] = st.session_state[key]
+
+
 def sidebar() -> Filters:
     """Draw the filters in the sidebar and return them."""
     _from_url()
+    _restore_widget_values()
     options = _options()
     with st.sidebar:
         st.subheader(t("filters"))
@@ -107,6 +126,7 @@ def sidebar() -> Filters:
             st.session_state["f_period"] = "30"
             st.rerun()
     filters = current()
+    _keep_widget_values()
     _to_url(filters)
     return filters
 
@@ -115,8 +135,18 @@ def shared() -> Filters:
     """The filters app.py drew for this run.
 
     On a server's very first request Streamlit may run a file from pages/ on its own (its older page
-    discovery), before app.py ever ran: hand over to app.py, which sets up navigation, then comes back.
+    discovery), before app.py ever ran: remember which page was asked for and hand over to app.py, which
+    builds the navigation and comes back to it (return_to_requested_page).
     """
     if "filters" not in st.session_state:
+        caller = Path(inspect.stack()[1].filename).resolve()
+        st.session_state["_requested_page"] = f"pages/{caller.name}"
         st.switch_page("app.py")
     return st.session_state["filters"]
+
+
+def return_to_requested_page(pages_by_file: dict) -> None:
+    """Open the page a first request asked for (see shared()), once app.py's navigation exists."""
+    requested = st.session_state.pop("_requested_page", None)
+    if requested in pages_by_file:
+        st.switch_page(pages_by_file[requested])
