@@ -1,0 +1,381 @@
+"""The wall screen (kiosk): no chrome, rotation, live numbers, self-reload, no personal data in demo mode; the
+demo simulator and its refusal on a production database; the spike detector and channel freshness."""
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, insert, select
+from sqlalchemy.engine import make_url
+
+from metrics import alerts
+from models import Complaint, ImportRun, ReporterContact
+from tests.browser import SCREENSHOTS, Dashboard
+
+NOW = datetime(2026, 11, 22, 7, 0, tzinfo=timezone.utc)
+PERSONAL = {"name": "Bambang Sutrisno Wicaksono", "nik": "3578011204880003", "phone": "081234987650",
+            "email": "bambang.wicaksono@contoh.id"}
+CHROME = ("stSidebar", "stToolbar", "stHeader", "stMainMenu", "stAppDeployButton", "stDecoration",
+          "stSidebarCollapsedControl", "stExpandSidebarButton")
+
+
+# --- spike detector ------------------------------------------------------------------------------------------
+
+def _complaints(engine, rows: list[tuple[str, str, datetime]], kind: str = "complaint", prefix: str = "x") -> None:
+    """(district, category, received_at) rows straight into the table: a hand-made fixture."""
+    with engine.begin() as conn:
+        conn.execute(insert(Complaint.__table__), [{
+            "channel": "wargaku", "source_id": f"{prefix}-{i}", "received_at": at, "kind": kind, "status": "new",
+            "district_code": district, "category": category, "row_hash": "h", "first_seen_at": at,
+            "last_changed_at": at, "is_anonymous": False, "is_confidential": False,
+        } for i, (district, category, at) in enumerate(rows)])
+
+
+def _spread(district: str, category: str, per_hour: float, days: int = 28) -> list[tuple[str, str, datetime]]:
+    """A steady baseline over the `days` before the last hour."""
+    start = NOW - timedelta(hours=1) - timedelta(days=days)
+    count = round(per_hour * days * 24)
+    return [(district, category, start + timedelta(hours=i / per_hour)) for i in range(count)]
+
+
+def _burst(district: str, category: str, n: int, hours_ago: float = 0.5) -> list[tuple[str, str, datetime]]:
+    return [(district, category, NOW - timedelta(hours=hours_ago) + timedelta(minutes=i)) for i in range(n)]
+
+
+def test_spike_detector_flags_a_burst_well_above_the_usual_rate(engine):
+    _complaints(engine, [
+        *_spread("genteng", "flooding", 1 / 24), *_burst("genteng", "flooding", 6),        # 6 vs ~0.04/h: spike
+        *_spread("wonokromo", "trees", 1.0), *_burst("wonokromo", "trees", 12),            # 12 vs 1/h: spike
+        *_spread("tegalsari", "roads", 1.0), *_burst("tegalsari", "roads", 5),             # 5x, but chance 0.4 %
+        *_burst("gubeng", "waste", 4),                                                     # below 5
+        *_burst("sawahan", "parking", 10, hours_ago=3),                                    # over, before the hour
+        (None, "roads", NOW - timedelta(minutes=5)), ("bubutan", None, NOW - timedelta(minutes=5)),
+    ])
+    _complaints(engine, _burst("kenjeran", "traffic_accident", 7), kind="emergency_call", prefix="e")
+    _complaints(engine, _burst("kenjeran", "other", 9), kind="non_emergency_call", prefix="p")
+
+    found = alerts.spikes(engine, NOW)
+    pairs = [(s.district_code, s.category) for s in found]
+    assert set(pairs) == {("genteng", "flooding"), ("wonokromo", "trees"), ("kenjeran", "traffic_accident")}
+    genteng = next(s for s in found if s.district_code == "genteng")
+    assert genteng.recent == 6 and genteng.baseline == 28 and genteng.baseline_rate == pytest.approx(28 / (28 * 24))
+    assert all(s.p_value < 0.001 and s.ratio >= 4 for s in found)
+    assert found == sorted(found, key=lambda s: (s.p_value, -s.recent))
+    # a looser test takes the 5x-but-plausible one too; an hour later every burst is history
+    assert ("tegalsari", "roads") in [(s.district_code, s.category) for s in alerts.spikes(engine, NOW, max_p=0.01)]
+    assert alerts.spikes(engine, NOW + timedelta(hours=2)) == []
+
+
+def test_poisson_tail():
+    assert alerts.poisson_tail(0, 3.0) == 1.0
+    assert alerts.poisson_tail(1, 2.0) == pytest.approx(1 - 2.718281828 ** -2)
+    assert alerts.poisson_tail(5, 1.0) == pytest.approx(0.00366, abs=1e-5)
+    assert alerts.poisson_tail(3, 0.0) == 0.0
+
+
+def test_channel_freshness_follows_stale_after_minutes(engine, surabaya):
+    with engine.begin() as conn:
+        conn.execute(insert(ImportRun.__table__), [
+            {"channel": channel, "state": state, "started_at": NOW - timedelta(minutes=age),
+             "finished_at": NOW - timedelta(minutes=age)}
+            for channel, state, age in (("wargaku", "succeeded", 45), ("wargaku", "failed", 1),
+                                        ("call112", "succeeded", 10), ("lapor", "succeeded", 600))])
+    fresh = alerts.channel_freshness(engine, surabaya.channels, NOW).set_index("channel")
+    assert set(fresh.index) == set(surabaya.enabled_channels())
+    assert fresh.loc["wargaku", "stale"]  # 45 min > 30: a failed run later does not count
+    assert not fresh.loc["call112", "stale"] and not fresh.loc["lapor", "stale"]  # 10 < 60, 600 < 2880
+    assert fresh.loc["mediacenter", "stale"] and fresh.loc["mediacenter", "last_success"] is None  # never ran
+
+
+# --- the demo simulator --------------------------------------------------------------------------------------
+
+def test_simulator_refuses_a_production_database(postgres_url, surabaya, monkeypatch):
+    from models.db import get_engine, migrate
+    from sample_data.simulator import DemoRefused, Simulator
+
+    monkeypatch.delenv("SIGAP_DEMO_DATABASE", raising=False)
+    engine = get_engine(postgres_url)
+    migrate(engine)
+    before = _counts(engine)
+    with pytest.raises(DemoRefused, match="not a demo database") as refused:
+        Simulator(engine, surabaya)
+    assert refused.value.database == make_url(postgres_url).render_as_string(hide_password=True)
+    assert _counts(engine) == before  # nothing written, no run recorded
+
+
+def test_demo_database_rules(monkeypatch, tmp_path):
+    from models.db import DEFAULT_SQLITE_PATH
+    from sample_data.simulator import DemoRefused, ensure_demo_database, is_demo_database
+
+    monkeypatch.delenv("SIGAP_DEMO_DATABASE", raising=False)
+    assert is_demo_database(f"sqlite:///{DEFAULT_SQLITE_PATH}")
+    assert is_demo_database(f"sqlite:///{tmp_path / 'sigap-demo.db'}")
+    assert is_demo_database("postgresql+psycopg://sigap:secret@db.example.go.id/sigap_demo")
+    assert not is_demo_database(f"sqlite:///{tmp_path / 'sigap.db'}")  # a folder named demo does not count
+    assert not is_demo_database("postgresql+psycopg://sigap@demo-host.example.go.id/sigap")
+    assert not is_demo_database("postgresql+psycopg://sigap:secret@db.example.go.id/sigap")
+    with pytest.raises(DemoRefused) as refused:
+        ensure_demo_database("postgresql+psycopg://sigap:secret@db.example.go.id/sigap")
+    assert "secret" not in str(refused.value) and "***" in refused.value.database
+    monkeypatch.setenv("SIGAP_DEMO_DATABASE", "1")
+    assert is_demo_database("postgresql+psycopg://sigap:secret@db.example.go.id/sigap")
+
+
+def _counts(engine) -> tuple[int, int]:
+    with engine.connect() as conn:
+        return (conn.execute(select(func.count()).select_from(Complaint.__table__)).scalar_one(),
+                conn.execute(select(func.count()).select_from(ImportRun.__table__)).scalar_one())
+
+
+def copy_database(url: str, path: Path) -> str:
+    """A consistent copy of a SQLite database (WAL included), so a test can write without touching others."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as source, sqlite3.connect(path) as target:
+        source.backup(target)
+    return f"sqlite:///{path}"
+
+
+def test_simulator_writes_real_source_files_through_the_import_path(seeded_url, tmp_path, surabaya):
+    from models.db import get_engine
+    from sample_data.simulator import Simulator
+
+    engine = get_engine(copy_database(seeded_url, tmp_path / "sigap-demo.db"))
+    before = _counts(engine)
+    simulator = Simulator(engine, surabaya, speed=3600, seconds=5, seed=7)
+    try:
+        assert simulator.add_wargaku(4) == 4
+        assert simulator.add_calls(6) == 6
+        for _ in range(3):
+            simulator.tick()
+        moved = simulator._move_wargaku(hours=500, now=datetime.now(timezone.utc))  # everything open moves on
+        simulator._import_pending("wargaku")
+        calls_later = datetime.now(timezone.utc) + timedelta(hours=2)
+        simulator.add_calls(0, calls_later)  # the 112 log lists the finished calls again
+    finally:
+        simulator.stop()
+    assert moved > 0
+    complaints, runs = _counts(engine)
+    assert complaints >= before[0] + 10 and runs > before[1]
+    with engine.connect() as conn:
+        states = conn.execute(select(ImportRun.state, ImportRun.quarantined, ImportRun.source)
+                              .where(ImportRun.id > before[1])).all()
+        events = conn.execute(select(func.count()).select_from(Complaint.__table__).where(
+            Complaint.channel == "call112", Complaint.status == "resolved",
+            Complaint.first_seen_at > datetime.now(timezone.utc) - timedelta(minutes=5))).scalar_one()
+    assert {s.state for s in states} == {"succeeded"} and sum(s.quarantined for s in states) == 0
+    assert {Path(s.source).suffix for s in states} == {".json", ".csv"}  # the channels' own formats
+    assert events > 0  # emergencies logged as in progress, then finished
+    assert not any(simulator.folder.glob("**/*.*"))  # files are removed once imported
+
+
+# --- the wall screen in a real browser -----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def wall(seeded_url, tmp_path_factory):
+    """A kiosk dashboard showing the overview only, on its own copy of the seeded database."""
+    url = copy_database(seeded_url, tmp_path_factory.mktemp("wall") / "sigap.db")
+    app = Dashboard(url, env={"SIGAP_KIOSK_PAGES": "overview", "SIGAP_KIOSK_SECONDS": "40",
+                              "SIGAP_CACHE_SECONDS": "2", "SIGAP_KIOSK_REFRESH_SECONDS": "3",
+                              "SIGAP_KIOSK_RELOAD_HOURS": "0.012"})
+    app.database_url = url
+    yield app
+    app.stop()
+
+
+@pytest.fixture(scope="module")
+def rotating(seeded_url):
+    """A kiosk dashboard rotating between two pages every 8 s (it only reads, so the shared database is fine)."""
+    app = Dashboard(seeded_url, env={"SIGAP_KIOSK_SECONDS": "8", "SIGAP_KIOSK_PAGES": "overview,how"})
+    yield app
+    app.stop()
+
+
+def open_kiosk(browser, url: str, width: int = 1920, height: int = 1080):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(url, timeout=90_000)
+    page.wait_for_selector(".st-key-kiosk-band [data-testid=stMetricValue]", timeout=90_000)
+    page.wait_for_selector(".st-key-kiosk-page [data-testid=stMetricValue]", timeout=90_000)
+    page.wait_for_function("() => document.querySelector('.st-key-kiosk-page').getAttribute('data-scale')",
+                           timeout=30_000)
+    page.wait_for_timeout(2500)  # charts drawn, scale settled
+    return page
+
+
+def kpi(page, name: str) -> int:
+    text = page.locator(f".st-key-kiosk-kpi-{name} [data-testid=stMetricValue]").inner_text(timeout=10_000)
+    return int(re.sub(r"\D", "", text))
+
+
+def test_kiosk_has_no_chrome_and_fits_the_screen(wall, browser):
+    page = open_kiosk(browser, f"{wall.url}/?kiosk=1")
+    for testid in CHROME:
+        assert not page.locator(f"[data-testid={testid}]").is_visible(), testid
+    assert not page.locator("footer").is_visible()
+    assert page.locator("[data-testid=stException]").count() == 0
+    fits = page.evaluate("""() => {
+        const main = document.querySelector('[data-testid=stMain]');
+        const content = document.querySelector('.st-key-kiosk-page').getBoundingClientRect();
+        return [document.scrollingElement.scrollHeight <= innerHeight, main.scrollHeight <= main.clientHeight + 2,
+                content.bottom <= innerHeight + 1, getComputedStyle(main).overflowY];
+    }""")
+    assert fits == [True, True, True, "hidden"], fits
+    # dark whatever the laptop theme; type big enough for the far end of the room
+    assert page.evaluate("getComputedStyle(document.querySelector('.stApp')).backgroundColor") == "rgb(7, 12, 22)"
+    clock = page.locator(".st-key-kiosk-clock p").first
+    assert re.fullmatch(r"\d\d:\d\d:\d\d", clock.inner_text())
+    sizes = page.evaluate("""() => ['.st-key-kiosk-clock p', '.st-key-kiosk-title p', '.st-key-kiosk-ticker-track p',
+        '.st-key-kiosk-band [data-testid=stMetricValue]']
+        .map(s => parseFloat(getComputedStyle(document.querySelector(s)).fontSize))""")
+    assert min(sizes) >= 24 and sizes[0] >= 60 and sizes[3] >= 56, sizes
+    # body text and headings on the page, before the fit-to-screen scale that long pages need
+    text = page.evaluate("""() => [...document.querySelectorAll(
+            '.st-key-kiosk-page p, .st-key-kiosk-page h2, .st-key-kiosk-page h3')]
+        .filter(p => !p.closest('[data-testid=stCaptionContainer], [data-testid=stMetric]'))
+        .map(p => parseFloat(getComputedStyle(p).fontSize))""")
+    values = page.evaluate("""() => [...document.querySelectorAll('.st-key-kiosk-page [data-testid=stMetricValue]')]
+        .map(v => parseFloat(getComputedStyle(v).fontSize))""")
+    assert text and min(text) >= 28 and min(values) >= 56, (text, values)
+    assert kpi(page, "alarm") > 0  # the seeded data has overdue complaints: the red box
+    page.screenshot(path=str(SCREENSHOTS / "kiosk_overview_id.png"))
+    page.close()
+
+    english = open_kiosk(browser, f"{wall.url}/how?kiosk=1&lang=en")
+    assert english.get_by_text("How it works", exact=True).count() >= 1
+    assert english.get_by_text("LATEST", exact=True).count() == 1
+    english.wait_for_selector("[data-testid=stGraphVizChart] svg", timeout=30_000)
+    english.screenshot(path=str(SCREENSHOTS / "kiosk_how_en.png"))
+    english.close()
+
+    big = open_kiosk(browser, f"{wall.url}/?kiosk=1", width=3840, height=2160)
+    assert big.evaluate("parseFloat(getComputedStyle(document.querySelector('.st-key-kiosk-clock p')).fontSize)") >= 120
+    big.screenshot(path=str(SCREENSHOTS / "kiosk_overview_3840.png"))
+    big.close()
+
+
+def test_kiosk_rotates_through_the_playlist_without_a_click(rotating, browser):
+    page = open_kiosk(browser, f"{rotating.url}/?kiosk=1&lang=en")
+    seen = [(page.url, page.locator(".st-key-kiosk-title p").inner_text())]
+    deadline = time.monotonic() + 45  # 8 s a page: overview -> how -> overview well within that
+    while time.monotonic() < deadline and len(seen) < 3:
+        page.wait_for_timeout(500)
+        current = (page.url, page.locator(".st-key-kiosk-title p").inner_text())
+        if current != seen[-1]:
+            seen.append(current)
+    titles = [title for _, title in seen]
+    assert titles[:3] == ["Overview", "How it works", "Overview"], seen
+    assert "/how?" in seen[1][0], seen
+    assert all("kiosk=1" in url and "lang=en" in url for url, _ in seen), seen  # kiosk and language carried
+    page.close()
+
+
+def test_kiosk_numbers_change_when_complaints_arrive(wall, browser, surabaya):
+    page = open_kiosk(browser, f"{wall.url}/?kiosk=1")
+    page.evaluate("window.__sigapTestMarker = 'still the same page'")
+    today_before = kpi(page, "received-today")
+    page_before = _page_metric(page, "Masuk hari ini")
+    _import_wargaku(wall.database_url, surabaya, count=7, prefix="LIVE")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and kpi(page, "received-today") != today_before + 7:
+        page.wait_for_timeout(500)
+    assert kpi(page, "received-today") == today_before + 7
+    while time.monotonic() < deadline and _page_metric(page, "Masuk hari ini") != page_before + 7:
+        page.wait_for_timeout(500)
+    assert _page_metric(page, "Masuk hari ini") == page_before + 7  # the page itself refreshed in place
+    assert page.evaluate("window.__sigapTestMarker") == "still the same page"  # no reload, no click
+    page.close()
+
+
+def test_kiosk_reloads_itself_to_cap_browser_memory(wall, browser):
+    page = open_kiosk(browser, f"{wall.url}/how?kiosk=1")
+    page.evaluate("window.__sigapTestMarker = 1")
+    with page.expect_event("load", timeout=80_000):  # SIGAP_KIOSK_RELOAD_HOURS=0.012: about 43 s
+        pass
+    page.wait_for_selector(".st-key-kiosk-band", timeout=60_000)
+    assert page.evaluate("window.__sigapTestMarker") is None
+    assert "kiosk=1" in page.url
+    page.close()
+
+
+def _page_metric(page, label: str) -> int:
+    metric = page.locator(".st-key-kiosk-page [data-testid=stMetric]").filter(has_text=label).first
+    return int(re.sub(r"\D", "", metric.locator("[data-testid=stMetricValue]").inner_text(timeout=10_000)))
+
+
+def _wargaku_item(number: int, prefix: str, received: datetime, personal: bool) -> dict:
+    local = received.astimezone(timezone(timedelta(hours=7))).replace(microsecond=0).isoformat()
+    item = {"id": f"WG-{received.year}-{prefix}{number:04d}", "created_at": local, "updated_at": local,
+            "jenis": "keluhan", "kategori": "Banjir", "judul": "Genangan di depan rumah",
+            "isi": "Air setinggi lutut sejak pagi.", "kecamatan": "Genteng", "kelurahan": "Embong Kaliasin",
+            "lat": -7.26, "lng": 112.74, "opd": None, "status": "menunggu", "tanggapan_pertama_at": None,
+            "selesai_at": None, "pelapor": {"nama": "Warga", "nik": None, "telepon": None, "email": None}}
+    if personal:
+        p = PERSONAL
+        item["judul"] = f"Banjir di rumah {p['name']}"
+        item["isi"] = (f"Nama : {p['name']} NIK : {p['nik']} HP {p['phone']} / +62{p['phone'][1:]} "
+                       f"email {p['email']}. Air masuk rumah sejak pagi.")
+        item["pelapor"] = {"nama": p["name"], "nik": p["nik"], "telepon": p["phone"], "email": p["email"]}
+    return item
+
+
+def _import_wargaku(database_url: str, region, count: int, prefix: str, personal: bool = False) -> None:
+    """A small Wargaku API page in the app's real JSON shape, imported with the real connector."""
+    from connectors.pipeline import run_import
+    from connectors.registry import connector_for
+    from models.db import get_engine
+
+    now = datetime.now(timezone.utc) - timedelta(minutes=1)
+    items = [_wargaku_item(i, prefix, now - timedelta(seconds=i), personal) for i in range(count)]
+    folder = Path(database_url.removeprefix("sqlite:///")).parent
+    path = folder / f"wargaku-{prefix}.json"
+    path.write_text(json.dumps({"data": items, "page": 1, "per_page": 500, "total": count, "next_page": None}))
+    summary = run_import(connector_for("wargaku", region, source=path), get_engine(database_url), source=str(path))
+    assert summary.inserted == count and summary.quarantined == 0, summary.as_dict()
+
+
+@pytest.fixture(scope="module")
+def demo_wall(seeded_url, tmp_path_factory):
+    """Demo mode on a demo copy holding complaints full of (fake) personal data."""
+    from regions import load_region
+
+    url = copy_database(seeded_url, tmp_path_factory.mktemp("kiosk_demo") / "sigap-demo.db")
+    _import_wargaku(url, load_region("surabaya"), count=3, prefix="PII", personal=True)
+    app = Dashboard(url, env={"SIGAP_DEMO": "1", "SIGAP_DEMO_SECONDS": "2", "SIGAP_DEMO_SPEED": "900",
+                              "SIGAP_KIOSK_SECONDS": "8", "SIGAP_KIOSK_REFRESH_SECONDS": "3",
+                              "SIGAP_CACHE_SECONDS": "2"})
+    app.database_url = url
+    yield app
+    app.stop()
+
+
+def test_demo_kiosk_never_shows_personal_data(demo_wall, browser):
+    from models.db import get_engine
+
+    engine = get_engine(demo_wall.database_url)
+    with engine.connect() as conn:
+        stored = conn.execute(select(ReporterContact.nik).where(ReporterContact.nik == PERSONAL["nik"])).all()
+        texts = conn.execute(select(func.count()).select_from(Complaint.__table__)
+                             .where(Complaint.body.contains(PERSONAL["nik"]))).scalar_one()
+    assert stored and texts == 3  # the data is there, in the contact table and in the texts
+    before = _counts(engine)[0]
+    page = open_kiosk(browser, f"{demo_wall.url}/?kiosk=1")
+    assert page.get_by_text("DEMO · data simulasi").count() >= 1
+    contents, urls = [], set()
+    deadline = time.monotonic() + 30  # long enough to rotate through every page of the playlist once or more
+    while time.monotonic() < deadline:
+        contents.append(page.content())
+        urls.add(page.url.split("?")[0])
+        page.wait_for_timeout(1500)
+    page.screenshot(path=str(SCREENSHOTS / "kiosk_demo.png"))
+    needles = [*PERSONAL.values(), "+62" + PERSONAL["phone"][1:], PERSONAL["name"].split()[1]]
+    for html in contents:
+        for needle in needles:
+            assert needle not in html, needle
+    assert len(urls) >= 2, urls  # it rotated while we watched
+    assert _counts(engine)[0] > before  # the simulator kept adding complaints through the import path
+    assert page.locator("[data-testid=stException]").count() == 0
+    page.close()
