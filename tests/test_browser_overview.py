@@ -7,7 +7,7 @@ from tests.browser import SCREENSHOTS, exceptions, open_page
 
 
 def test_overview_shows_numbers_and_chart(dashboard, browser):
-    page = open_page(browser, f"{dashboard.url}/overview")
+    page = open_page(browser, f"{dashboard.url}/")
     page.wait_for_selector("[data-testid=stMetricValue]", timeout=60_000)
     assert exceptions(page) == []
     assert page.get_by_text("Aduan masuk").count() >= 1
@@ -16,7 +16,7 @@ def test_overview_shows_numbers_and_chart(dashboard, browser):
     page.wait_for_selector("canvas, svg.marks", timeout=30_000)
     page.screenshot(path=str(SCREENSHOTS / "overview_id.png"), full_page=True)
 
-    english = open_page(browser, f"{dashboard.url}/overview?lang=en")
+    english = open_page(browser, f"{dashboard.url}/?lang=en")
     english.wait_for_selector("[data-testid=stMetricValue]", timeout=60_000)
     assert english.get_by_text("Complaints received").count() >= 1
     english.screenshot(path=str(SCREENSHOTS / "overview_en.png"), full_page=True)
