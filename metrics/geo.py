@@ -70,7 +70,8 @@ def recent_points(engine: Engine, filters: Filters, now: datetime, tz: ZoneInfo,
              .order_by(C.received_at.desc(), C.id.desc()).limit(limit))
     with engine.connect() as conn:
         rows = conn.execute(query).all()
-    frame = pd.DataFrame(rows, columns=[*POINT_COLUMNS[:7], "received_at", "overdue"])
+    frame = pd.DataFrame(rows, columns=["lat", "lon", "category", "agency_code", "district_code", "channel",
+                                        "status", "received_at", "overdue"])
     frame["lat"] = frame["lat"].astype(float).round(POINT_DECIMALS)
     frame["lon"] = frame["lon"].astype(float).round(POINT_DECIMALS)
     frame["age_h"] = [max((now - r).total_seconds() / 3600, 0.0) for r in frame["received_at"]]

@@ -6,6 +6,7 @@ Clicking a district (or a complaint in it) sets the shared district filter for e
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 from functools import partial
 from html import escape
@@ -64,7 +65,7 @@ PALETTE = {
             "outline": (255, 255, 255), "none": (215, 218, 222), "text": (20, 28, 40), "halo": (255, 255, 255),
             "open": (25, 25, 30), "done": (125, 130, 140), "overdue": (214, 36, 80), "select": (235, 120, 0)},
 }
-DENSITY_LOW, DENSITY_HIGH = (255, 200, 70, 110), (230, 40, 40, 235)  # few -> many, warm over the cool blues
+DENSITY_LOW, DENSITY_HIGH = (255, 225, 110, 130), (240, 50, 30, 240)  # yellow (few) -> red (many), over the blues
 FILL_ALPHA = 215
 FONT = "'Source Sans, Source Sans Pro, Helvetica Neue, Arial, sans-serif'"  # quoted: a literal for pydeck
 BASEMAP = {DARK: pdk.map_styles.CARTO_DARK, LIGHT: pdk.map_styles.CARTO_LIGHT}
@@ -124,7 +125,7 @@ def formatter(metric: str):
 
 
 def density_colour(count: int, top: int) -> list[int]:
-    share = np.log1p(count) / np.log1p(max(top, 1))
+    share = math.sqrt(count / max(top, 1))  # hotspots stand out, single complaints stay faint
     return [round(lo + (hi - lo) * share) for lo, hi in zip(DENSITY_LOW, DENSITY_HIGH)]
 
 
@@ -153,10 +154,11 @@ def legend(metric: str, bounds: list[float], colours: dict, extra: list[str]) ->
 
 
 class CompactDeck(pdk.Deck):
-    """A Deck whose JSON has no indentation: pydeck's two-space indent triples a GeoJSON payload."""
+    """A Deck with compact JSON: pydeck's two-space indent and \\u escapes more than double the payload."""
 
     def to_json(self) -> str:
-        return json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
+        return json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"),
+                          ensure_ascii=False)
 
 
 def district_features(collection: dict, values: pd.DataFrame, metric: str, colours: dict) -> tuple[dict, list]:
@@ -193,14 +195,13 @@ def point_records(points: pd.DataFrame, colours: dict) -> list[dict]:
     records = []
     for p in points.itertuples(index=False):
         state = "overdue" if p.overdue else ("open" if p.status in queries.OPEN else "done")
-        records.append({
-            "position": [p.lon, p.lat], "colour": [*colours[state], 230], "district_code": p.district_code,
+        records.append({  # short keys: up to POINT_LIMIT of these travel to the browser on every rerun
+            "p": [p.lon, p.lat], "c": [*colours[state], 230], "d": p.district_code,
             "tip": "\n".join([
                 f"{categories.get(p.category, p.category or t('unknown'))} · "
                 f"{agencies.get(p.agency_code, p.agency_code or '–')}",
-                f"{t('status')}: {label('status', p.status)}{' · ' + t('overdue') if p.overdue else ''}",
-                f"{t('age')}: {fmt_hours(p.age_h)}",
-                f"{districts.get(p.district_code, t('unknown'))} · {label('channel', p.channel)}",
+                f"{label('status', p.status)}{' · ' + t('overdue') if p.overdue else ''}",
+                f"{t('age')} {fmt_hours(p.age_h)} · {districts.get(p.district_code, t('unknown'))}",
             ]),
         })
     return records
@@ -213,20 +214,20 @@ def layers(features: dict, selected: list[str], grid: pd.DataFrame, points: list
                      highlight_color=[*colours["select"], 90])]
     if not grid.empty:
         top = int(grid["count"].max())
-        cells = [{"position": [round(lon, 5), round(lat, 5)], "colour": density_colour(n, top)}
+        cells = [{"p": [round(lon, 4), round(lat, 4)], "c": density_colour(n, top)}
                  for lat, lon, n in zip(grid["lat"], grid["lon"], grid["count"])]
         out.append(pdk.Layer("ColumnLayer", cells, id="density", pickable=False, extruded=False,
                              disk_resolution=4, angle=45, radius=grid.attrs["cell_m"] / 2 ** 0.5, coverage=0.92,
-                             get_position="position", get_fill_color="colour"))
+                             get_position="p", get_fill_color="c"))
     chosen = [f for f in features["features"] if f["properties"]["code"] in selected]
     if chosen:
         out.append(pdk.Layer("GeoJsonLayer", {"type": "FeatureCollection", "features": chosen}, id="selected",
                              pickable=False, stroked=True, filled=False, get_line_color=[*colours["select"], 255],
                              line_width_min_pixels=4))
     if points:
-        out.append(pdk.Layer("ScatterplotLayer", points, id="points", pickable=True, get_position="position",
-                             get_fill_color="colour", get_radius=4, radius_units="'pixels'", stroked=True,
-                             get_line_color=[*colours["halo"], 220], line_width_min_pixels=1))
+        out.append(pdk.Layer("ScatterplotLayer", points, id="points", pickable=True, get_position="p",
+                             get_fill_color="c", get_radius=3, radius_units="'pixels'", stroked=True,
+                             get_line_color=[*colours["halo"], 150], line_width_min_pixels=0.5))
     names = [{"position": [f["properties"]["label_lon"], f["properties"]["label_lat"]],
               "text": f["properties"]["name"]} for f in features["features"]]
     out.append(pdk.Layer("TextLayer", names, id="names", pickable=False, get_position="position", get_text="text",
@@ -254,7 +255,7 @@ def picked_district(selection) -> str | None:
     objects = (selection or {}).get("objects") or {}
     for layer, picked in objects.items():
         for obj in picked or []:
-            code = (obj.get("properties") or {}).get("code") if layer == "districts" else obj.get("district_code")
+            code = (obj.get("properties") or {}).get("code") if layer == "districts" else obj.get("d")
             if code:
                 return code
     return None
@@ -299,7 +300,8 @@ def notes(values: pd.DataFrame, grid: pd.DataFrame, selected: list[str], source:
 
 
 def district_table(values: pd.DataFrame, metric: str, selected: list[str]) -> dict:
-    table = values.sort_values([geo.CHOROPLETH[metric], "received"], ascending=False, na_position="last")
+    table = values.assign(chosen=values["district_code"].isin(selected))  # selected districts first
+    table = table.sort_values(["chosen", geo.CHOROPLETH[metric], "received"], ascending=False, na_position="last")
     return {
         t("district"): [("▶ " if c in selected else "") + n for c, n in zip(table["district_code"], table["district"])],
         t("map_col_count"): [fmt_int(v) for v in table["received"]],
@@ -339,7 +341,7 @@ shown_grid = grid if show_density else grid.iloc[0:0]
 map_layers = layers(features, selected, shown_grid, point_records(points, colours), colours)
 view = geo.fit_view(collection["bbox"], MAP_WIDTH, MAP_HEIGHT, region.map_view.get("zoom"))
 chart = deck(map_layers, view, BASEMAP[mode] if basemap else None)
-st.session_state["map_payload_bytes"] = len(chart.to_json())  # read by the tests
+st.session_state["map_payload_bytes"] = len(chart.to_json().encode())  # read by the tests
 
 left, right = st.columns([2, 1])
 with left:
