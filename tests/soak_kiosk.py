@@ -70,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"server pid {app.process.pid}; kiosk at {app.url}/?kiosk=1; {args.minutes:g} min, "
                   f"warm-up {warmup / 60:g} min", flush=True)
             while (elapsed := time.monotonic() - started) < args.minutes * 60:
+                if app.process.poll() is not None:
+                    print(f"the server stopped (exit code {app.process.returncode}); see {app.log}", flush=True)
+                    break
                 samples.append((elapsed, rss_mb(app.process.pid)))
                 print(f"{elapsed / 60:6.1f} min  RSS {samples[-1][1]:7.1f} MB  {page.url.split('?')[0]}", flush=True)
                 page.wait_for_timeout(args.sample * 1000)

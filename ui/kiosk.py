@@ -461,9 +461,12 @@ html, body, .stApp, [data-testid=stAppViewContainer], [data-testid=stMain] {
 .stApp button { background: #0d1525 !important; color: #cfe0ff !important; border-color: #22304a !important; }
 .stApp [data-testid=stBaseButton-segmented_controlActive], .stApp [data-testid=stBaseButton-pillsActive] {
   background: #1c3b63 !important; color: #ffffff !important; border-color: #4c8dff !important; }
-.stApp [data-baseweb=select] > div, .stApp [data-baseweb=input], .stApp [data-baseweb=base-input] {
-  background: #0d1525 !important; border-color: #22304a !important; }
-.stApp [data-baseweb=select] *, .stApp [data-baseweb=input] * { color: #e8eef8 !important; }
+.st-key-kiosk-page :is([data-testid=stSelectbox], [data-testid=stMultiSelect], [data-testid=stTextInput],
+  [data-testid=stDateInput], [data-testid=stNumberInput]) div { background-color: #0d1525 !important;
+  border-color: #22304a !important; }
+.st-key-kiosk-page :is([data-testid=stSelectbox], [data-testid=stMultiSelect], [data-testid=stTextInput],
+  [data-testid=stDateInput], [data-testid=stNumberInput]) :is(input, span) { color: #e8eef8 !important;
+  -webkit-text-fill-color: #e8eef8; }
 
 /* --- header band --- */
 .st-key-kiosk-band { background: linear-gradient(180deg, #0f1b31 0%, #0a1322 100%); border: 1px solid #1d2c47;

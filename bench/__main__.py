@@ -1,0 +1,230 @@
+"""Sigap benchmark suite: `python -m bench --rows N [--json] [--postgres URL] [--repeat K]`.
+
+Measurements, each side by side in the same run (see bench/README.md):
+  a. ingest: the pipeline's upsert of N validated records vs a bare sqlite3 executemany of the same rows
+     (first load and re-import of unchanged rows), optionally on PostgreSQL too;
+  b. file import: an N-row 112 CSV through `python -m connectors import call112` vs pandas.read_csv + the
+     bare upsert;
+  c. every page's server time: the metric functions each page calls, cold (fresh process) and warm, and the
+     real pages through Streamlit's AppTest; DuckDB on a Parquet copy as a reference when it is installed;
+  d. the map's pydeck payload in bytes;
+  e. the peak RSS of a process that has served every page.
+Ratios are reference time / measured time: 1.0 = as fast as the reference, 0.5 = twice as slow.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import pickle
+import platform
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench.common import Timing, Workspace, median, ratio
+from models.db import PROJECT_ROOT
+
+BARS = {"ingest_ratio": 0.5, "reimport_ratio": 0.5, "file_import_ratio": 0.5, "page_cold_s": 0.5,
+        "page_warm_s": 0.1}
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def _ratios(timings: dict[str, Timing], measured: str, reference: str) -> dict:
+    wall = ratio(timings[reference].median, timings[measured].median)
+    cpu = (ratio(timings[reference].cpu_median, timings[measured].cpu_median)
+           if timings[reference].cpu and timings[measured].cpu else None)
+    return {"wall": wall, "cpu": cpu}
+
+
+def _subprocess(module: str, *args: str, env: dict | None = None) -> None:
+    done = subprocess.run([sys.executable, "-m", module, *args], cwd=PROJECT_ROOT,
+                          env={**os.environ, **(env or {})}, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{module} failed ({done.returncode}): {done.stderr[-3000:]}")
+
+
+def measure_pages(workspace: Workspace, db_path: Path, repeat: int, with_duckdb: bool) -> dict:
+    url = f"sqlite:///{db_path}"
+    served_path, calls_path = workspace.root / "served.json", workspace.root / "calls.pickle"
+    log("pages: serving every page through AppTest (cold, warm)")
+    _subprocess("bench.serve", url, str(served_path), "--repeat", str(repeat), "--calls", str(calls_path))
+    served = json.loads(served_path.read_text())
+    calls = pickle.loads(calls_path.read_bytes())
+    pages = {}
+    for page, apptest in served["pages"].items():
+        entry = {"cold_s": None, "warm_s": None, "apptest_cold_s": apptest.get("cold_s"),
+                 "apptest_warm_s": apptest.get("warm_s")}
+        if apptest.get("error") or apptest.get("exceptions"):
+            entry["apptest_problem"] = apptest.get("error") or apptest.get("exceptions")
+        if calls.get(page):
+            log(f"pages: {page}: replaying {len(calls[page])} metric calls in a fresh process")
+            out = workspace.root / f"replay-{page}.json"
+            _subprocess("bench.replay", url, str(calls_path), page, str(out), "--repeat", str(repeat),
+                        "--warmup-url", f"sqlite:///{workspace.template()}")
+            replay = json.loads(out.read_text())
+            entry.update(cold_s=replay["cold_s"], warm_s=replay["warm_s"], cold_cpu_s=replay["cold_cpu_s"],
+                         warm_cpu_s=replay["warm_cpu_s"], functions=replay["functions"])
+        pages[page] = entry
+    result = {"pages": pages, "map_bytes": served.get("map_bytes"), "peak_rss_mb": served.get("peak_rss_mb"),
+              "apptest_startup_s": served.get("startup_s")}
+    if with_duckdb:
+        from bench import duck
+
+        if duck.available():
+            parquet = workspace.root / "complaint.parquet"
+            log("pages: DuckDB reference on a Parquet copy")
+            result["duckdb_export_s"] = round(duck.export_parquet(db_path, parquet), 3)
+            for page, timings in duck.time_calls(parquet, calls, repeat).items():
+                if not timings or page not in pages or "functions" not in pages[page]:
+                    continue
+                covered = {t["function"] for t in timings}
+                sqlite_warm = sum(f["warm_s"] for f in pages[page]["functions"] if f["function"] in covered)
+                duck_warm = sum(t["warm_s"] for t in timings)
+                pages[page]["duckdb"] = {"functions": timings, "sqlite_warm_s": round(sqlite_warm, 4),
+                                         "duckdb_warm_s": round(duck_warm, 4),
+                                         "duckdb_speedup": round(sqlite_warm / duck_warm, 2) if duck_warm else None}
+        else:
+            log("pages: duckdb is not installed; the DuckDB reference column is skipped")
+    return result
+
+
+def run(args) -> dict:
+    from bench import data, fileimport, ingest
+
+    started = time.perf_counter()
+    now = datetime.now(timezone.utc)
+    workspace = Workspace(args.workdir, keep=args.keep)
+    result: dict = {"rows": args.rows, "repeat": args.repeat, "started_at": now.isoformat(timespec="seconds"),
+                    "machine": {"cpus": os.cpu_count(), "load_average": list(os.getloadavg()),
+                                "python": platform.python_version(), "sqlite": __import__("sqlite3").sqlite_version},
+                    "raw": {}}
+    try:
+        log(f"generating {args.rows} complaints and validating them as ComplaintIn")
+        began = time.perf_counter()
+        dataset = data.dataset(args.rows, now=now)
+        result["raw"]["generate_s"] = round(time.perf_counter() - began - dataset.validate_s, 3)
+        result["raw"]["validate_s"] = round(dataset.validate_s, 3)
+        result["raw"]["validate_us_per_record"] = round(dataset.validate_s / args.rows * 1e6, 2)
+
+        log(f"ingest (SQLite): pipeline vs bare executemany, {args.repeat}x")
+        sqlite_ingest = ingest.sqlite_ingest(workspace, dataset.records, args.repeat, keep_last=not args.skip_pages)
+        timings = sqlite_ingest["timings"]
+        result["raw"]["ingest_sqlite"] = {k: t.as_dict() for k, t in timings.items()}
+        result["raw"]["ingest_sqlite_counts"] = sqlite_ingest["counts"]
+        first, again = (_ratios(timings, "pipeline_first", "bare_first"),
+                        _ratios(timings, "pipeline_reimport", "bare_reimport"))
+        result["ingest_ratio"], result["reimport_ratio"] = first["wall"], again["wall"]
+        result["cpu_ratios"] = {"ingest": first["cpu"], "reimport": again["cpu"]}
+
+        if args.postgres:
+            log(f"ingest (PostgreSQL): pipeline vs bare executemany, {args.repeat}x")
+            pg = ingest.postgres_ingest(args.postgres, dataset.records, args.repeat)
+            result["raw"]["ingest_postgres"] = {k: t.as_dict() for k, t in pg["timings"].items()}
+            result["postgres"] = {
+                "ingest_ratio": _ratios(pg["timings"], "pipeline_first", "bare_first")["wall"],
+                "reimport_ratio": _ratios(pg["timings"], "pipeline_reimport", "bare_reimport")["wall"],
+            }
+        del dataset
+        gc.collect()
+
+        if not args.skip_file:
+            log(f"file import: {args.rows}-row 112 CSV through the CLI vs pandas + bare upsert, {args.repeat}x")
+            files = fileimport.measure(workspace, args.rows, args.repeat, now=now)
+            result["raw"]["file_import"] = {k: t.as_dict() for k, t in files["timings"].items()}
+            result["raw"]["file_import_summary"] = {k: files["summary"].get(k) for k in
+                                                    ("read", "inserted", "updated", "unchanged", "quarantined")}
+            result["raw"]["csv_bytes"] = files["csv_bytes"]
+            ratios = _ratios(files["timings"], "cli", "pandas_bare")
+            result["file_import_ratio"] = ratios["wall"]
+            result["cpu_ratios"]["file_import"] = ratios["cpu"]
+        else:
+            result["file_import_ratio"] = None
+
+        if not args.skip_pages and sqlite_ingest["database"]:
+            result.update(measure_pages(workspace, sqlite_ingest["database"], args.repeat, not args.no_duckdb))
+        else:
+            result.update(pages={}, map_bytes=None, peak_rss_mb=None)
+    finally:
+        workspace.cleanup()
+    result["total_s"] = round(time.perf_counter() - started, 1)
+    result["bars"] = BARS
+    return result
+
+
+def _fmt(value, unit: str = "s") -> str:
+    if value is None:
+        return "–"
+    return f"{value:.3f}" if unit == "s" else f"{value}"
+
+
+def table(result: dict) -> str:
+    lines = [f"Sigap benchmark: {result['rows']:,} rows, {result['repeat']} run(s) each, "
+             f"{result['machine']['cpus']} CPUs, load {result['machine']['load_average'][0]:.1f} at start, "
+             f"{result['total_s']} s in total", ""]
+    lines.append(f"{'measurement':44s} {'median s':>10s} {'min s':>10s} {'max s':>10s} {'CPU s':>10s}")
+    raw = result["raw"]
+    for group, label in (("ingest_sqlite", "ingest SQLite"), ("ingest_postgres", "ingest PostgreSQL"),
+                         ("file_import", "file import 112 CSV")):
+        for key, t in raw.get(group, {}).items():
+            cpu = median(t["cpu_s"])
+            lines.append(f"{label + ' ' + key:44s} {t['median_s']:10.3f} {t['min_s']:10.3f} {t['max_s']:10.3f} "
+                         f"{(f'{cpu:10.3f}' if cpu is not None else '         –')}")
+    lines.append("")
+    bar = result["bars"]
+    ratios = [("ingest_ratio", result.get("ingest_ratio"), result["cpu_ratios"].get("ingest")),
+              ("reimport_ratio", result.get("reimport_ratio"), result["cpu_ratios"].get("reimport")),
+              ("file_import_ratio", result.get("file_import_ratio"), result["cpu_ratios"].get("file_import"))]
+    for name, wall, cpu in ratios:
+        verdict = "" if wall is None else ("meets" if wall >= bar[name] else "BELOW") + f" the {bar[name]}x bar"
+        lines.append(f"{name:22s} wall {_fmt(wall, 'x'):>6s}   CPU {_fmt(cpu, 'x'):>6s}   {verdict}")
+    if result.get("postgres"):
+        lines.append(f"{'postgres ingest_ratio':22s} wall {_fmt(result['postgres']['ingest_ratio'], 'x'):>6s}   "
+                     f"reimport {_fmt(result['postgres']['reimport_ratio'], 'x')}")
+    if result.get("pages"):
+        lines += ["", f"{'page':16s} {'cold s':>8s} {'warm s':>8s} {'AppTest cold':>13s} {'AppTest warm':>13s} "
+                      f"{'DuckDB x':>9s}  bar (cold ≤{bar['page_cold_s']} s, warm ≤{bar['page_warm_s']} s)"]
+        for page, p in result["pages"].items():
+            ok = (p["cold_s"] is not None and p["cold_s"] <= bar["page_cold_s"] and p["warm_s"] <= bar["page_warm_s"])
+            duck = p.get("duckdb", {}).get("duckdb_speedup")
+            lines.append(f"{page:16s} {_fmt(p['cold_s']):>8s} {_fmt(p['warm_s']):>8s} {_fmt(p['apptest_cold_s']):>13s} "
+                         f"{_fmt(p['apptest_warm_s']):>13s} {(f'{duck:.1f}' if duck else '–'):>9s}  "
+                         f"{'ok' if ok else ('–' if p['cold_s'] is None else 'SLOW')}")
+    lines += ["", f"map payload bytes: {result.get('map_bytes')}    peak RSS serving every page: "
+                  f"{result.get('peak_rss_mb')} MB    validation: {raw.get('validate_us_per_record')} µs/record"]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description="Sigap benchmark suite")
+    parser.add_argument("--rows", type=int, default=100_000, help="complaints to generate (default 100000)")
+    parser.add_argument("--repeat", type=int, default=None,
+                        help="runs of each measurement (default 3; 1 from 500000 rows, to keep a 1M run near 15 min)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object (after the table, on stdout)")
+    parser.add_argument("--postgres", default=None, help="PostgreSQL admin URL: also run the ingest comparison there "
+                                                         "(throw-away databases are created and dropped)")
+    parser.add_argument("--workdir", type=Path, default=None, help="where the throw-away files go (default var/bench)")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder (databases, CSV) afterwards")
+    parser.add_argument("--skip-file", action="store_true", help="skip the file-import measurement")
+    parser.add_argument("--skip-pages", action="store_true", help="skip pages, map payload and peak RSS")
+    parser.add_argument("--no-duckdb", action="store_true", help="skip the DuckDB reference column")
+    args = parser.parse_args(argv)
+    if args.repeat is None:
+        args.repeat = 3 if args.rows < 500_000 else 1
+    if args.rows < 100 or args.repeat < 1:
+        parser.error("--rows must be at least 100 and --repeat at least 1")
+    result = run(args)
+    print(table(result), file=sys.stderr if args.json else sys.stdout)
+    if args.json:
+        print(json.dumps(result, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
