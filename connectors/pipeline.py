@@ -21,7 +21,7 @@ from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import NullType
 
-from connectors.base import Connector, RecordError, SourceError
+from connectors.base import Connector, IncompleteSource, RecordError, SourceError
 from models import (
     RESPONDED_STATUSES,
     TERMINAL_STATUSES,
@@ -46,6 +46,8 @@ RESOLVED = frozenset({Status.resolved.value, Status.closed.value})
 RESPONDED = frozenset(s.value for s in RESPONDED_STATUSES)
 TERMINAL = frozenset(s.value for s in TERMINAL_STATUSES)
 C = Complaint.__table__.c
+# What parse() raises for one bad record: quarantined, never fatal.
+PARSE_ERRORS = (RecordError, ValidationError, ValueError, TypeError, OverflowError)
 _COUNTS_ZERO = dict.fromkeys(("read", "inserted", "updated", "unchanged", "quarantined",
                               "unmapped_district", "unmapped_agency"), 0)
 
@@ -249,7 +251,7 @@ def _key_list(style: str, keys: list[str]):
 def _existing_query(style: str):
     """The stored state a re-import compares with; times come back unprocessed, converted only when needed."""
     return _by_keys(style, C.source_id, C.id, C.row_hash, C.status,
-                    *(type_coerce(C[name], NullType()).label(name) for name in _TIMES))
+                    *(type_coerce(C[name], NullType()).label(name) for name in _TIMES), C.last_run_id)
 
 
 _AT = {name: i for i, name in enumerate(DATA_FIELDS)}
@@ -276,6 +278,8 @@ class _Importer:
         self.existing_query = _existing_query(self.key_style)
         self.ids_query = _by_keys(self.key_style, C.source_id, C.id)
         self.committed = _COUNTS_ZERO  # the counts of what is durably stored, for a run that fails later
+        self.since: str | None = None  # the channel's cursor when the run started
+        self.repeated = False  # an id written by an earlier batch of this run came again
 
     @property
     def observed_at(self) -> datetime:
@@ -292,7 +296,8 @@ class _Importer:
         }])
 
     def _existing(self, channel: str, keys: list[str]) -> dict[str, tuple]:
-        """source_id -> (id, row_hash, status, raw first_response_at, resolved_at, closed_at), one query a batch."""
+        """source_id -> (id, row_hash, status, raw first_response_at, resolved_at, closed_at, last_run_id),
+        one query a batch."""
         found = {}
         for start in range(0, len(keys), _KEYS_PER_QUERY):
             bound = _key_list(self.key_style, keys[start:start + _KEYS_PER_QUERY])
@@ -323,6 +328,8 @@ class _Importer:
             digest = _hash_values(values, reporter)
             source_id = values[_SOURCE_ID]
             stored = existing.get(source_id)
+            if stored is not None and stored[6] == summary.run_id:
+                self.repeated = True
             if stored is None:
                 summary.inserted += 1
                 transitions.append((source_id, None, values))
@@ -422,27 +429,57 @@ def run_import(connector: Connector, engine: Engine | None = None, *, source: st
         importer = _Importer(connector, conn, summary, observed_default=utcnow())
         try:
             _consume(connector, conn, importer, batch_size)
+            if importer.repeated and not connector.incremental:
+                # An id came again after its batch was written: read the file once more knowing the repeats,
+                # so the later row wins as it does within a batch and a re-import finds everything unchanged.
+                conn.rollback()
+                _reset_counts(summary)
+                importer.repeated = False
+                _consume(connector, conn, importer, batch_size, superseded=_repeats(connector))
             summary.state = "succeeded"
             _finish_run(conn, summary)
             conn.commit()
         except Exception as exc:
             conn.rollback()
-            _record_failure(engine, summary, exc, importer.committed)
+            rewind = (connector.name, importer.since) if isinstance(exc, IncompleteSource) else None
+            _record_failure(engine, summary, exc, importer.committed, rewind)
             if not isinstance(exc, SourceError):
                 raise
     return summary
 
 
-def _consume(connector: Connector, conn: Connection, importer: _Importer, batch_size: int) -> None:
-    since = read_cursor(conn, connector.name)
+def _repeats(connector: Connector) -> Counter:
+    """source_id -> how many of its valid rows a later row of the same id supersedes."""
+    seen: Counter = Counter()
+    for raw in connector.fetch(None):
+        try:
+            seen[connector.parse(raw).source_id] += 1
+        except PARSE_ERRORS:
+            continue
+    return Counter({source_id: n - 1 for source_id, n in seen.items() if n > 1})
+
+
+def _reset_counts(summary: RunSummary) -> None:
+    for key in _COUNTS_ZERO:
+        setattr(summary, key, 0)
+    summary.quarantine_reasons.clear()
+
+
+def _consume(connector: Connector, conn: Connection, importer: _Importer, batch_size: int,
+             superseded: Counter | None = None) -> None:
+    since = importer.since = read_cursor(conn, connector.name)
     batch: dict[str, ComplaintIn] = {}
     cursor = None
     for raw in connector.fetch(since):
         importer.summary.read += 1
         try:
             record = connector.parse(raw)
-        except (RecordError, ValidationError, ValueError, TypeError, OverflowError) as exc:
+        except PARSE_ERRORS as exc:
             importer.quarantine(raw, describe_error(exc))
+            continue
+        if superseded and superseded[record.source_id] > 0:
+            superseded[record.source_id] -= 1  # a later row of the file has this id: it wins
+            importer.summary.unchanged += 1
             continue
         if record.source_id in batch:
             # The same id again in one source (a 112 call logged open, then finished): the later row
@@ -469,11 +506,17 @@ def _checkpoint(conn: Connection, importer: _Importer, cursor: str | None) -> No
     importer.committed = {k: getattr(importer.summary, k) for k in _COUNTS_ZERO}
 
 
-def _record_failure(engine: Engine, summary: RunSummary, exc: Exception, committed: dict) -> None:
-    """Record a failed run with the counts of what was durably stored before the failure (zero for files)."""
+def _record_failure(engine: Engine, summary: RunSummary, exc: Exception, committed: dict,
+                    rewind: tuple[str, str | None] | None = None) -> None:
+    """Record a failed run with the counts of what was durably stored before the failure (zero for files);
+    `rewind` = (channel, cursor) puts the channel's cursor back, in the same transaction."""
     summary.state = "failed"
     summary.error = describe_error(exc) if isinstance(exc, (SourceError, RecordError)) else f"{type(exc).__name__}: {exc}"
     for key, value in committed.items():
         setattr(summary, key, value)
     with engine.begin() as conn:
         _finish_run(conn, summary)
+        if rewind is not None:
+            table = ChannelState.__table__
+            conn.execute(update(table).where(table.c.channel == rewind[0]).values(
+                cursor=rewind[1], cursor_updated_at=utcnow()))
