@@ -19,4 +19,7 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && command -v pg_ctlcluster 
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start || true
 fi
 
+# Known vulnerabilities in the runtime dependencies fail the run; an unreachable audit service only warns.
+python3 tests/dependency_audit.py requirements.txt
+
 exec python3 -m pytest -p no:cacheprovider -q "$@"
