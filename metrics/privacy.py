@@ -4,11 +4,15 @@ Citizens paste their identity into complaint texts: names ("Nama : …", "nama s
 16-digit NIK (also written in groups), phone numbers (08…, +62…, 62…), e-mail addresses, home addresses
 ("Jl. Melati No. 12", "Gg. Buntu 3", "RT 03 RW 05", "Alamat : …") and Google Maps links. `mask_pii`
 replaces each with a marker such as "[NIK]" or "[telepon]"; `safe_text` masks and then makes the text
-inert as markup, because complaint text is untrusted and must only ever be shown as text.
+inert as markup, because complaint text is untrusted and must only ever be shown as text (st.text, a table
+cell). Where untrusted text has to go through Markdown (a caption, a message box), use `safe_markdown`.
+Other numbers that point at a person or a household (NISN, NPWP, NOP, bank accounts, PLN customer numbers)
+become "[nomor]".
 
 Deliberately not masked: 7-digit LAPOR tracking IDs, dates and times, rupiah amounts, regulation numbers
-("Perda No. 12 Tahun 2020") and bare road names ("jalan rusak di Jl. Raya Darmo"): a road is where the
-problem is, not who reported it. Masking errs on the side of hiding: a few words too many are masked
+("Perda No. 12 Tahun 2020"), bare road names ("jalan rusak di Jl. Raya Darmo") and hamlet names ("PJU di
+Kp. Sukamulya mati"): a road or a kampung is where the problem is, not who reported it. With a house
+number, an RT/RW or an alley it is a home address and is masked. Masking errs on the side of hiding: a few words too many are masked
 rather than a name too few.
 """
 from __future__ import annotations
@@ -49,6 +53,14 @@ _LABELLED_ID = re.compile(
 _NIK_RUN = re.compile(r"(?<!\d)\d{16}(?!\d)")
 _NIK_GROUPED = re.compile(r"(?<!\d)(?<!\d[ .\-])\d{2,6}(?:" + _SEP + r"\d{2,6}){1,5}(?![ .\-]?\d)")
 _LONG_RUN = re.compile(r"\d{15,}")  # account numbers, KK numbers, ids inside links
+# 15+ digits in dotted or dashed groups: a land-tax object number (NOP 32.73.010.004.012-0345.0), an account
+_LONG_GROUPED = re.compile(r"(?<![\d.\-])\d+(?:[.\-]\d+){2,}(?![\d])")
+# other numbers that point at one person or household, after their label: student (NISN/NIS/NIM), tax (NPWP,
+# NOP), bank account, BPJS/KIS card, electricity customer number
+_OTHER_ID = re.compile(
+    r"(?P<label>\b(?:NISN|NIS|NIM|NPWP|NOP|NUPTK|NRP|NO\.?\s*REK(?:ENING)?|REKENING|NO\.?\s*BPJS|NO\.?\s*KIS"
+    r"|NO\.?\s*PESERTA|ID\s*PEL(?:ANGGAN)?|IDPEL|NO\.?\s*PELANGGAN)\b\.?\s*(?:[:.=]\s*)?(?:[A-Z]{2,6}\s*[:.]?\s*)?)"
+    r"(?P<number>\d(?:[ .\-]?\d){7,24})(?![\d])", re.IGNORECASE)
 
 # --- phone numbers --------------------------------------------------------------------------------
 # a mobile number: 08…, +62 8…, 62 8… (with spaces, dashes, dots, or "(0)"), 9 to 12 digits after the 0/62
@@ -64,7 +76,7 @@ _AMOUNT_BEFORE = re.compile(r"(?:rp|idr|usd|\$)\.?\s*$", re.IGNORECASE)
 
 # --- names ----------------------------------------------------------------------------------------
 # where a label starts: not inside a word, or glued on after lower case or digits ("perempuanAlamat:")
-_AT_LABEL = r"(?:(?<![A-Za-z0-9])|(?<=[a-z0-9])(?=[A-Z]))"
+_AT_LABEL = r"(?:(?<![A-Za-z0-9])|(?<=[a-z0-9])(?=[A-Z])|(?<=\d))"
 _CAP_WORD = r"(?:[A-Z][A-Za-z'`.\-]*)"
 _HONORIFIC = r"(?:(?:alm|Alm|almh|H|Hj|dr|Dr|Ir|Drs|Dra|Prof|Sdr|Sdri|Bpk|Bp|Pak|Bu|Ibu|Mr|Mrs)\b\.?[ \t]*)"
 _CAP_RUN = _HONORIFIC + r"?" + _CAP_WORD + r"(?:[ \t]+(?:" + _CAP_WORD + r"|bin|binti|van|de)){0,6}"
@@ -79,7 +91,8 @@ _NOT_NAMES = frozenset(
     "lurah kades kadus rt rw direktur dokter guru menteri gubernur walikota wali polisi kapolsek kapolres "
     "ketua sekretaris bendahara staf petugas pegawai admin pengurus pemilik owner pimpinan atasan perkenalkan "
     "terima terimakasih salam hormat assalamualaikum selamat mohon maaf tolong bisa boleh apakah kenapa "
-    "mengapa bagaimana kapan siapa dimana lapor pelapor pemohon korban".split())
+    "mengapa bagaimana kapan siapa dimana lapor pelapor pemohon korban mahasiswa mahasiswi pelajar siswa siswi "
+    "petani pedagang buruh karyawan karyawati pensiunan honorer".split())
 # labels that end a "Nama : …" value when they follow it (often glued on: "Budi SantosoNIK : …")
 _NEXT_LABEL = (r"(?:NIK|N\.I\.K|NIP|KTP|No\b|No\.|NO\b|NO\.|Nomor|NOMOR|Alamat|ALAMAT|Tempat|TEMPAT|TTL|Tgl|Tanggal"
                r"|TANGGAL|Umur|UMUR|Usia|USIA|Pekerjaan|PEKERJAAN|Jenis|JENIS|Agama|AGAMA|HP|Hp|Telp|TELP|Telepon"
@@ -96,14 +109,15 @@ _PERSON_LABEL = re.compile(
     r"|orang[ \t]+tua|wali|penerima|kuasa|ahli[ \t]+waris|almarhum|almarhumah|alm\.)[ \t]*:[ \t]*)"
     r"(?P<value>(?=[A-Z])[^\n\r;|]{1,80})")
 _NAME_PHRASE = re.compile(
-    r"(?P<label>\b(?i:nama[ \t]+saya|nama[ \t]+ku|saya[ \t]+bernama|bernama|atas[ \t]+nama|dengan[ \t]+nama"
+    r"(?P<label>\b(?i:nama[ \t]+saya(?:[ \t]+adalah)?|saya[ \t]+adalah|nama[ \t]+ku|saya[ \t]+bernama|bernama"
+    r"|atas[ \t]+nama|dengan[ \t]+nama"
     r"|a\.[ \t]?n\.|a/n|nama|(?:hormat|salam)[ \t]+(?:saya|kami|pemohon|pelapor)[ \t]*,?|ttd\.?"
     r"|bapak|bpk\.?|bp\.?|pak|ibu|bu|sdr\.?|sdri\.?|saudara|saudari)(?![A-Za-z])[ \t]*:?[ \t]*)"
     r"(?P<value>" + _CAP_RUN + r")")
 _NAME_PHRASE_LOWER = re.compile(
-    r"(?P<label>\b(?:nama[ \t]+saya|saya[ \t]+bernama|yang[ \t]+bernama|yg[ \t]+bernama)[ \t]+)"
+    r"(?P<label>\b(?i:nama[ \t]+saya(?:[ \t]+adalah)?|saya[ \t]+bernama|yang[ \t]+bernama|yg[ \t]+bernama)[ \t]+)"
     r"(?P<value>(?!adalah\b)[a-z]+(?:[ \t]+(?!"
-    r"(?:dan|yang|warga|dari|beralamat|tinggal|ingin|mau|selaku|sebagai|adalah|dengan|nik|umur|usia|no)\b)"
+    r"(?:dan|yang|warga|dari|beralamat|tinggal|ingin|mau|selaku|sebagai|adalah|dengan|nik|umur|usia|no|alias)\b)"
     r"[a-z]+){0,2})")
 # "Saya Budi Santoso, NIK …", "ibu saya Wati.", "Saya Dewi dari …": a name right after "saya"
 _SAYA_NAME = re.compile(r"(?P<label>\b(?i:saya|sy)[ \t]+)"
@@ -111,7 +125,8 @@ _SAYA_NAME = re.compile(r"(?P<label>\b(?i:saya|sy)[ \t]+)"
 # "saya indah fauzi, nik …": a lower-case name is recognisable only by the identity detail right after it
 _SAYA_NAME_LOWER = re.compile(
     r"(?P<label>\b(?i:saya|sy|aku)[ \t]+)(?P<value>[a-z]+(?:[ \t]+[a-z]+){0,3})\b"
-    r"(?=[ \t]*[,(][ \t]*(?i:nik|ktp|no\.?[ \t]*(?:hp|wa|telp|ktp)|hp|wa|umur|usia)\b)")
+    r"(?=[ \t]*[,(][ \t]*(?i:nik|ktp|no\.?[ \t]*(?:hp|wa|telp|ktp)|hp|wa|umur|usia)\b"
+    r"|[ \t]*,?[ \t]*(?i:yang|yg)[ \t]+(?i:beralamat|berdomisili|bertempat|tinggal)\b)")
 # "… dengan Budi Santoso NIK 3578…": a capitalised run right before an identity number label
 _NAME_BEFORE_ID = re.compile(r"(?<![A-Za-z'`.\-])(?P<value>" + _CAP_WORD + r"(?:[ \t]+" + _CAP_WORD + r"){0,3})"
                              r"(?=[ \t]*,?[ \t]*\(?(?:NIK|N\.I\.K|NIP)\b)")
@@ -122,10 +137,15 @@ _STREET_NAME = r"(?:[ \t]+(?:[A-Z0-9][\w'\-/]*\.?|[IVX]+))"
 _PLACE_START = (r"(?i:kp|kmp|kampung|jl|jln|jalan|gg|gang|dusun|dsn|perum|perumahan|komplek|kompleks|komp|cluster"
                 r"|blok|blk|rt|rw|asrama|apartemen|kost|kos)\b")
 # a street with a house number: "Jl. Melati No. 12", "jalan kenanga 3 no 5/7"
+_HOUSE_PLACE = (r"(?i:jl|jln|jalan|gg|gang|blok|blk|desa|ds|kp|kmp|kampung|dusun|dsn|komplek|kompleks|komp|perum"
+                r"|perumahan|cluster|regency|residence|residen|griya|graha|villa|asrama)")
 _HOUSE_NUMBER = re.compile(
-    r"\b(?:" + _STREET + r"|jalan)\.?(?:[ \t]+[\w'\-/]+\.?){1,6}?,?[ \t]*(?:No|NO|Nomor|NOMOR|Nmr|no)\.?[ \t]*:?[ \t]*"
-    r"\d+[A-Za-z]?(?:[ \t]*[/\-][ \t]*\d+[A-Za-z]?)?")
-_ALLEY = re.compile(r"\b(?:Gg|GG|gg|Gang|GANG)\.?" + _STREET_NAME + r"{1,4}")
+    r"(?:\b|(?<=[a-z])(?=[A-Z])|(?<=[a-z])(?=(?i:jln?)\.))" + _HOUSE_PLACE
+    + r"\b\.?(?:[ \t]*[\w'\-/]+\.?(?:[ \t]+[\w'\-/]+\.?){0,5}?)?,?[ \t]*"
+    r"(?i:no|nomor|nmr)\b\.?[ \t]*:?[ \t]*\d+[A-Za-z]?(?:[ \t]*[/\-][ \t]*\d+[A-Za-z]?)?"
+    r"(?![ \t]*(?i:tahun|thn|th)\b)")  # "Peraturan Desa Nomor 5 Tahun 2019" is a regulation
+_ALLEY = re.compile(r"\b(?:Gg|GG|gg|Gang|GANG)\.?" + _STREET_NAME + r"{1,4}"
+                    r"|\b(?i:gg)\b\.?[ \t]*[a-z][\w'\-]*")  # "gg" is only ever an alley: "gg kenari"
 # "Kp. Melati RT 02 RW 05", "RT.02/RW.03", "Rt02/03", "RT/RW 003/005", "RT.  : 003RW.  : 005"
 _RT_RW = re.compile(
     r"(?:(?:\b(?i:kp|kmp|kampung|jl|jln|jalan|gg|gang|dusun|dsn|perum|perumahan|komplek|komp|blok|blk)\.?"
@@ -215,9 +235,20 @@ def _mask_grouped_nik(text: str) -> str:
     return _NIK_GROUPED.sub(replace, text)
 
 
+def _mask_long_grouped(text: str) -> str:
+    def replace(match: re.Match) -> str:
+        value = match.group(0)
+        if sum(ch.isdigit() for ch in value) < 15 or re.fullmatch(r"\d{1,3}(?:\.\d{3})+", value):
+            return value  # too short to point at anyone, or an amount such as 1.234.567.890.123.456
+        return NUMBER
+    return _LONG_GROUPED.sub(replace, text)
+
+
 _GENERIC_LABEL = re.compile(r"(?<![A-Za-z])[A-Z](?:[a-z]+|[A-Z]+)[ \t]*:")
 _GLUED_LABEL = re.compile(r"(?:(?<=[a-z\]])|(?<=\s))" + _NEXT_LABEL)
 _SENTENCE_END = re.compile(r"(?<=[A-Za-z]{4})\.(?:\s|$)")  # "Santoso." ends; "Moh." or "M." does not
+_ANY_CASE_LABEL = re.compile(r"(?i:alamat|nik|nisn|nip|ttl|tempat|tanggal|tgl|pekerjaan|umur|usia|agama|telp|hp"
+                             r"|email|status|jabatan|kelas|sekolah|desa|kec|kel)[ \t.]*:")
 
 
 def _mask_name_value(match: re.Match) -> str:
@@ -225,7 +256,7 @@ def _mask_name_value(match: re.Match) -> str:
     value = match.group("value")
     end = len(value)
     for stop in (_GLUED_LABEL.search(value, 1), _GENERIC_LABEL.search(value, 1), re.search(r"\s{2,}|\t", value),
-                 re.search(r"[,(]", value), _SENTENCE_END.search(value)):
+                 re.search(r"[,(]", value), _SENTENCE_END.search(value), _ANY_CASE_LABEL.search(value, 1)):
         if stop and stop.start() > 0:
             end = min(end, stop.start())
     name, rest = value[:end], value[end:]
@@ -261,6 +292,30 @@ def _mask_run(match: re.Match) -> str:
     return label + NAME
 
 
+# what may follow a masked name without being part of it
+_NOT_NAME_TAIL = _NOT_NAMES | frozenset(
+    "tersebut saja juga lagi nya pun tadi sendiri dll dsb kab kec kel ds kp rsud sd smp sma smk universitas kampus "
+    "alias dan atau yg serta bin binti".split())
+_NAME_TAIL = re.compile(
+    r"\[nama\](?:(?P<alias>[ \t]+(?i:alias|als\.?)[ \t]+)(?P<other>[A-Za-z][\w'`.\-]*(?:[ \t]+[A-Z][\w'`\-]*)?)"
+    r"|(?P<caps>(?:[ \t]+[A-Z][a-z'`\-]*[a-z]){1,2})(?![ \t]*[:=])(?![A-Za-z])"
+    r"|(?P<lower>[ \t]+[a-z]{3,})(?=[ \t]*[,(]))")
+
+
+def _mask_name_tail(match: re.Match) -> str:
+    """'[nama] Suherman' (a surname the name rule stopped before), '[nama] sunarya, …', '[nama] alias Emeh'."""
+    if match.group("alias"):
+        return NAME + match.group("alias") + NAME
+    tail = match.group("caps") or match.group("lower")
+    words = tail.split()
+    names = 0
+    while names < len(words) and words[names].lower() not in _NOT_NAME_TAIL:
+        names += 1
+    if not names:
+        return match.group(0)
+    return NAME + "".join(" " + word for word in words[names:])
+
+
 def _merge_markers(text: str) -> str:
     """'[alamat] [alamat]' or '[alamat], [alamat]' -> '[alamat]'."""
     for marker in (ADDRESS, NAME):
@@ -285,9 +340,11 @@ def mask_pii(text: str | None) -> str:
                             text)
     text = _NIP.sub(NIP, text)
     text = _NIK_RUN.sub(NIK, text)
+    text = _OTHER_ID.sub(lambda m: m.group("label") + NUMBER, text)
     text = _mask_phones(text)
     text = _mask_labelled_phones(text)
     text = _mask_grouped_nik(text)
+    text = _mask_long_grouped(text)
     text = _LONG_RUN.sub(NUMBER, text)
     text = _COORDINATES.sub(ADDRESS, text)
     # names
@@ -298,6 +355,7 @@ def mask_pii(text: str | None) -> str:
     text = _SAYA_NAME.sub(_mask_run, text)
     text = _SAYA_NAME_LOWER.sub(_mask_run, text)
     text = _NAME_BEFORE_ID.sub(_mask_run, text)
+    text = _NAME_TAIL.sub(_mask_name_tail, text)
     # addresses
     text = _ADDRESS_LABEL.sub(_mask_address_value, text)
     text = _HOUSE_NUMBER.sub(ADDRESS, text)
@@ -331,3 +389,17 @@ def neutralise_markup(text: str) -> str:
 def safe_text(text: str | None) -> str:
     """Complaint text ready to show: personal data masked, then markup neutralised. Show it as text."""
     return neutralise_markup(mask_pii(text))
+
+
+_MARKDOWN_SPECIALS = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()<>#+-=.!|~:$"})
+
+
+def markdown_literal(text) -> str:
+    """Text for st.markdown, st.caption, st.subheader or a message box that shows exactly as written: every
+    Markdown character escaped, so no emphasis, heading, link, image, ':red[…]' directive, ':icon:' or $LaTeX$."""
+    return str(text).translate(_MARKDOWN_SPECIALS)
+
+
+def safe_markdown(text: str | None) -> str:
+    """Untrusted text (an error quoting a source, a quarantine reason) for a Markdown element: masked, literal."""
+    return markdown_literal(safe_text(text))
