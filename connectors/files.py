@@ -1,10 +1,20 @@
 """Reading tabular files as people really send them: xlsx or CSV, any encoding, any delimiter, a preamble
-above the header, merged or renamed headers."""
+above the header, merged or renamed headers.
+
+Every file import (command line, drop folder, admin upload) passes the checks here before its content is
+parsed: a size limit (SIGAP_MAX_FILE_MB, default 200; browser uploads SIGAP_MAX_UPLOAD_MB, default 50), no
+symbolic links, and for xlsx a look at the zip directory that refuses zip bombs (a total uncompressed size
+over SIGAP_MAX_UNCOMPRESSED_MB, default 500, or a member compressed more than 200:1) before anything is
+decompressed.
+"""
 from __future__ import annotations
 
 import csv
 import io
+import itertools
+import os
 import re
+import tempfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -12,8 +22,13 @@ from pathlib import Path
 
 from connectors.base import SourceError
 
-MAX_FILE_BYTES = 200 * 1024 * 1024
-MAX_XLSX_UNCOMPRESSED = 1024 * 1024 * 1024  # a zip bomb expands far beyond this
+MB = 1024 * 1024
+DEFAULT_MAX_FILE_MB = 200
+DEFAULT_MAX_UPLOAD_MB = 50
+DEFAULT_MAX_UNCOMPRESSED_MB = 500
+MAX_COMPRESSION_RATIO = 200  # real sheets compress 3-20:1, very repetitive ones up to ~100:1; bombs ~1000:1
+RATIO_CHECKED_FROM = MB  # small members (styles, themes) may compress oddly and harmlessly
+UPLOAD_TYPES = ("xlsx", "csv")
 HEADER_SEARCH_ROWS = 40
 _HEADER_KEY = re.compile(r"[^0-9a-z]+")
 
@@ -42,6 +57,10 @@ def sniff_format(path: Path) -> str:
         raise SourceError(f"{path.name}: cannot be read ({exc.strerror or exc})") from exc
     if not head:
         raise SourceError(f"{path.name}: the file is empty")
+    return _sniff_bytes(head)
+
+
+def _sniff_bytes(head: bytes) -> str:
     if head.startswith(b"PK\x03\x04"):
         return "xlsx"
     if head.startswith(b"\xd0\xcf\x11\xe0"):
@@ -54,14 +73,108 @@ def sniff_format(path: Path) -> str:
     return "csv"
 
 
-def check_size(path: Path, limit: int = MAX_FILE_BYTES) -> None:
+def _limit_mb(variable: str, default: int) -> int:
+    value = os.environ.get(variable, "").strip()
+    try:
+        return max(1, int(float(value))) if value else default
+    except ValueError:
+        raise SourceError(f"{variable}={value!r} is not a number of megabytes") from None
+
+
+def max_file_bytes() -> int:
+    """The largest file the command line and the drop folders import (SIGAP_MAX_FILE_MB)."""
+    return _limit_mb("SIGAP_MAX_FILE_MB", DEFAULT_MAX_FILE_MB) * MB
+
+
+def max_upload_bytes() -> int:
+    """The largest file an administrator may upload through the browser (SIGAP_MAX_UPLOAD_MB)."""
+    return _limit_mb("SIGAP_MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB) * MB
+
+
+def max_uncompressed_bytes() -> int:
+    return _limit_mb("SIGAP_MAX_UNCOMPRESSED_MB", DEFAULT_MAX_UNCOMPRESSED_MB) * MB
+
+
+def too_big(name: str, size: int, limit: int) -> str:
+    return f"{name}: {size / MB:.1f} MB is larger than the {limit / MB:.0f} MB limit"
+
+
+def check_size(path: Path, limit: int | None = None) -> None:
+    limit = max_file_bytes() if limit is None else limit
     size = path.stat().st_size
     if size > limit:
-        raise SourceError(f"{path.name}: {size / 1e6:.0f} MB is larger than the {limit / 1e6:.0f} MB limit")
+        raise SourceError(too_big(path.name, size, limit))
 
 
-def read_table(path: Path, required: list[set[str]], preamble_labels: set[str] = frozenset()) -> Table:
-    """Open an xlsx or CSV file and find its header: the first row holding one name of every `required` set."""
+def check_archive(path: Path) -> None:
+    """Refuse a zip bomb from the zip directory alone, before anything is decompressed."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise SourceError(f"{path.name}: not a readable xlsx workbook ({type(exc).__name__}: {exc})") from exc
+    limit = max_uncompressed_bytes()
+    total = sum(info.file_size for info in members)
+    if total > limit:
+        raise SourceError(f"{path.name}: the workbook would expand to {total / MB:,.0f} MB, over the "
+                          f"{limit / MB:.0f} MB limit; refused (a zip bomb, or save it as CSV)")
+    for info in members:
+        if info.file_size >= RATIO_CHECKED_FROM and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
+            raise SourceError(f"{path.name}: {info.filename} is compressed {info.file_size // max(info.compress_size, 1):,}:1 "
+                              f"(more than {MAX_COMPRESSION_RATIO}:1); refused as a zip bomb")
+
+
+def store_upload(content: bytes, client_name: str | None, allowed: tuple[str, ...] = UPLOAD_TYPES) -> Path:
+    """An uploaded file's bytes, checked (size, type, content against its extension), written as
+    `upload.<ext>` into a fresh private folder. The name the browser sent is used only for its extension:
+    '../../x.csv', '/etc/x.csv' or 'C:\\x.csv' never choose where anything is written."""
+    limit = max_upload_bytes()
+    label = display_name(client_name)
+    if len(content) > limit:
+        raise SourceError(too_big(label, len(content), limit))
+    ext = Path(re.split(r"[\\/]", client_name or "")[-1]).suffix.lower().lstrip(".")
+    if ext not in allowed:
+        raise SourceError(f"{label}: unsupported file type; upload {' or '.join('.' + a for a in allowed)}")
+    if not content:
+        raise SourceError(f"{label}: the file is empty")
+    sniffed = _sniff_bytes(content[:8])
+    if (sniffed == "xlsx") != (ext == "xlsx") or sniffed in ("xls", "html", "json"):
+        raise SourceError(f"{label}: the content does not match its extension (.{ext}); save it again as "
+                          f"{' or '.join('.' + a for a in allowed)}")
+    folder = Path(tempfile.mkdtemp(prefix="sigap_upload_"))
+    path = folder / f"upload.{ext}"
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(content)
+    if ext == "xlsx":
+        try:
+            check_archive(path)
+        except SourceError as exc:
+            discard_upload(path)
+            raise SourceError(str(exc).replace("upload.xlsx", label, 1)) from None
+    return path
+
+
+def discard_upload(path: Path | str) -> None:
+    """Remove a stored upload and its private folder."""
+    import shutil
+
+    folder = Path(path).parent
+    if folder.name.startswith("sigap_upload_"):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def display_name(client_name: str | None) -> str:
+    """The last part of a client's file name, with anything but letters, digits, '.', '-', '_' and spaces
+    replaced: safe to show and to record, never used as a path."""
+    base = re.split(r"[\\/]", client_name or "")[-1]
+    return re.sub(r"[^\w.\- ]+", "_", base).strip(" .")[:100] or "upload"
+
+
+def read_table(path: Path, required: list[set[str]], preamble_labels: set[str] = frozenset(),
+               known: set[str] = frozenset()) -> Table:
+    """Open an xlsx or CSV file and find its header: the first row holding one name of every `required` set
+    (with the row below it when that is a second header level; `known` holds every column name expected)."""
     path = Path(path)
     if path.is_symlink():
         raise SourceError(f"{path.name}: symbolic links are not imported")
@@ -69,6 +182,8 @@ def read_table(path: Path, required: list[set[str]], preamble_labels: set[str] =
         raise SourceError(f"{path}: no such file")
     check_size(path)
     kind = sniff_format(path)
+    if kind == "xlsx":
+        check_archive(path)
     if kind == "xls":
         raise SourceError(f"{path.name}: old Excel 97-2003 (.xls) files are not supported; save it as .xlsx or CSV")
     if kind == "html":
@@ -76,18 +191,27 @@ def read_table(path: Path, required: list[set[str]], preamble_labels: set[str] =
     if kind == "json":
         raise SourceError(f"{path.name}: this is a JSON file, not a spreadsheet export")
     raw_rows = _xlsx_rows(path) if kind == "xlsx" else _csv_rows(path)
-    return _locate_header(path, raw_rows, required, preamble_labels)
+    return _locate_header(path, raw_rows, required, preamble_labels, known)
 
 
-def _locate_header(path: Path, raw_rows: Iterator[list], required: list[set[str]], preamble_labels) -> Table:
+def _locate_header(path: Path, raw_rows: Iterator[list], required: list[set[str]], preamble_labels,
+                   known: set[str] = frozenset()) -> Table:
     preamble: dict[str, object] = {}
     for row_no, cells in enumerate(raw_rows, start=1):
         keys = [header_key(c) for c in cells]
         present = set(keys)
         if all(present & names for names in required):
+            filled = (values for values in raw_rows if any(_filled(v) for v in values))
+            first = next(filled, None)
+            if first is not None and _is_second_level(keys, first, required, known):
+                # "KOORDINAT" merged over "LATITUDE | LONGITUDE": the lower level names those columns
+                keys = [header_key(low) if _filled(low) else key
+                        for key, low in itertools.zip_longest(keys, first, fillvalue=None)]
+                row_no += 1
+            elif first is not None:
+                filled = itertools.chain([first], filled)
             header = _unique_headers(keys)
-            rows = (dict(zip(header, values)) for values in raw_rows if any(_filled(v) for v in values))
-            return Table(path, header, rows, preamble, row_no)
+            return Table(path, header, (dict(zip(header, values)) for values in filled), preamble, row_no)
         label = header_key(cells[0]) if cells else ""
         if label in preamble_labels:
             value = next((v for v in cells[1:] if _filled(v)), None)
@@ -97,6 +221,21 @@ def _locate_header(path: Path, raw_rows: Iterator[list], required: list[set[str]
     wanted = " / ".join(sorted(next(iter(names)) for names in required))
     raise SourceError(f"{path.name}: no header row with the expected columns ({wanted}) in the first "
                       f"{HEADER_SEARCH_ROWS} rows; is this the right kind of file?")
+
+
+def _is_second_level(keys: list[str], cells: list, required: list[set[str]], known: set[str]) -> bool:
+    """Is the row under the header a second header level (sub-headers under merged cells), not data?
+
+    Only text; nothing in the required columns but their own name repeated (a header merged over two rows);
+    and a column name we expect that the first level lacks, or only repeats of the first level."""
+    lower = {i: header_key(value) for i, value in enumerate(cells) if _filled(value)}
+    if not lower or not all(isinstance(cells[i], str) for i in lower):
+        return False
+    upper = dict(enumerate(keys))
+    if any(i in lower and lower[i] != key for i, key in upper.items() if any(key in names for names in required)):
+        return False
+    repeats = all(upper.get(i) == key for i, key in lower.items())
+    return repeats or any(key in known and key not in upper.values() for key in lower.values())
 
 
 def _filled(value) -> bool:
@@ -114,19 +253,19 @@ def _unique_headers(keys: list[str]) -> list[str]:
 
 
 def _xlsx_rows(path: Path) -> Iterator[list]:
-    """The first sheet's rows, read by calamine (Rust; ~10x openpyxl). Formulas give their cached values."""
+    """The first sheet's rows, read by calamine (Rust; ~10x openpyxl). Formulas give their saved values."""
     from python_calamine import CalamineWorkbook
 
     try:
-        with zipfile.ZipFile(path) as archive:
-            if sum(info.file_size for info in archive.infolist()) > MAX_XLSX_UNCOMPRESSED:
-                raise SourceError(f"{path.name}: the workbook expands to more than 1 GB; refused")
-        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+        missing = _formulas_without_value(path)
+        workbook = CalamineWorkbook.from_path(str(path))
+        sheet = workbook.get_sheet_by_index(0)
         rows = sheet.iter_rows()
-    except SourceError:
-        raise
     except Exception as exc:  # zipfile and calamine raise many types for corrupt files
         raise SourceError(f"{path.name}: not a readable xlsx workbook ({type(exc).__name__}: {exc})") from exc
+    if missing:
+        raise SourceError(f"{path.name}: {missing:,} formula cell(s) have no saved result (the file was written by a "
+                          f"program and never calculated); open it in Excel or LibreOffice, save it and import again")
 
     def guarded():
         try:
@@ -135,6 +274,47 @@ def _xlsx_rows(path: Path) -> Iterator[list]:
             raise SourceError(f"{path.name}: the workbook is damaged part-way ({type(exc).__name__}: {exc})") from exc
 
     return guarded()
+
+
+_FORMULA = re.compile(rb"<f\b[^>]*?(?:/>|>[^<]*</f>)\s*(?:<v>([^<]*)</v>)?")
+_SHEET_REL = re.compile(rb'<sheet\b[^>]*?r:id="([^"]+)"')
+
+
+def _first_sheet_member(archive: zipfile.ZipFile) -> str | None:
+    """The zip member of the workbook's first sheet (what calamine's sheet index 0 reads)."""
+    try:
+        first = _SHEET_REL.search(archive.read("xl/workbook.xml"))
+        rels = archive.read("xl/_rels/workbook.xml.rels")
+    except KeyError:
+        return None
+    if first is None:
+        return None
+    target = re.search(rb'<Relationship\b[^>]*?Id="' + re.escape(first.group(1)) + rb'"[^>]*?Target="([^"]+)"', rels) \
+        or re.search(rb'<Relationship\b[^>]*?Target="([^"]+)"[^>]*?Id="' + re.escape(first.group(1)) + rb'"', rels)
+    if target is None:
+        return None
+    name = target.group(1).decode()
+    return name.lstrip("/") if name.startswith("/") else f"xl/{name}"
+
+
+def _formulas_without_value(path: Path) -> int:
+    """Formula cells of the first sheet without a saved result (read as blank, they would silently lose data).
+    Streams the sheet XML; also proves the member decompresses to no more than its declared size."""
+    with zipfile.ZipFile(path) as archive:
+        member = _first_sheet_member(archive)
+        if member is None or member not in archive.namelist():
+            return 0
+        missing, carry = 0, b""
+        with archive.open(member) as stream:
+            while block := stream.read(4 * MB):
+                data = carry + block
+                cut = data.rfind(b"</c>") + 4 if b"</c>" in data else 0
+                head, carry = data[:cut], data[cut:]
+                if b"<f" in head:
+                    missing += sum(1 for m in _FORMULA.finditer(head) if not m.group(1))
+                if len(carry) > 64 * MB:  # no cell is this big: not a sheet
+                    raise SourceError(f"{path.name}: the first sheet is not valid spreadsheet XML")
+        return missing
 
 
 def _decode(data: bytes, name: str) -> str:
@@ -158,5 +338,13 @@ def _csv_rows(path: Path) -> Iterator[list]:
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ";" if sample.count(";") > sample.count(",") else ","
+    csv.field_size_limit(max(csv.field_size_limit(), len(text)))  # one long complaint text is not an error
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    return (row for row in reader)
+
+    def guarded():
+        try:
+            yield from reader
+        except csv.Error as exc:
+            raise SourceError(f"{path.name}: not a readable CSV file at line {reader.line_num} ({exc})") from exc
+
+    return guarded()

@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from connectors.base import RecordError
+from connectors.generic import clip
 from connectors.tabular import TabularConnector
 from connectors.values import combine_local, flags, parse_date, text
 from models import ComplaintIn
@@ -51,20 +52,20 @@ class LaporConnector(TabularConnector):
             source_id=source_id,
             received_at=received_at,
             kind=kind,
-            source_type=classification,
-            classification=classification,
+            source_type=clip(classification, "source_type"),
+            classification=clip(classification, "classification"),
             category=category,
-            category_raw=category_raw,
+            category_raw=clip(category_raw, "category_raw"),
             title=self.text(raw, "title"),
             body=body,
             status=self.status(status_raw),
-            status_raw=status_raw,
+            status_raw=clip(status_raw, "status_raw"),
             district_code=district_code,
-            district_raw=district_raw,
-            subdistrict=subdistrict or (subdistrict_raw.title() if subdistrict_raw else None),
+            district_raw=clip(district_raw, "district_raw"),
+            subdistrict=clip(subdistrict or (subdistrict_raw.title() if subdistrict_raw else None), "subdistrict"),
             agency_code=self.resolver.agency(agency_raw) if agency_raw else None,  # not routed yet
-            agency_raw=agency_raw,
-            source_detail=text(self.value(raw, "source_detail")),
+            agency_raw=clip(agency_raw, "agency_raw"),
+            source_detail=clip(text(self.value(raw, "source_detail")), "source_detail"),
             is_anonymous="anonim" in report_flags,
             is_confidential="rahasia" in report_flags,
         )

@@ -288,9 +288,11 @@ class _Importer:
     def quarantine(self, raw: dict, reason: str) -> None:
         self.summary.quarantined += 1
         self.summary.quarantine_reasons[reason.split(":")[0][:80]] += 1
+        source_id = (self.connector.source_id_of(raw) or None) if isinstance(raw, dict) else None
         self.conn.execute(insert(QuarantinedRecord.__table__), [{
             "run_id": self.summary.run_id, "channel": self.connector.name,
-            "source_id": (self.connector.source_id_of(raw) or None) if isinstance(raw, dict) else None,
+            # cut to the column: an absurd id is a reason to quarantine, never to fail the import (whole in raw)
+            "source_id": source_id and source_id[:200],
             "reason": reason, "raw": _raw_json(raw) if isinstance(raw, dict) else repr(raw),
             "created_at": utcnow(),
         }])

@@ -54,7 +54,8 @@ class TabularConnector(Connector):
             raise SourceError(f"{self.name}: no file given")
         required = [set(self.mapping["columns"][f]) for f in self.mapping.get("required", [])]
         preamble_labels = {header_key(label) for label in self.mapping.get("preamble", [])}
-        table = read_table(self.source, required, preamble_labels)
+        known = {name for names in self.mapping["columns"].values() for name in names}
+        table = read_table(self.source, required, preamble_labels, known)
         self.preamble = table.preamble
         self._columns = self._resolve_columns(table.header)
         self.on_open()

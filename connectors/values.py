@@ -23,6 +23,8 @@ _DURATION = re.compile(
     r"(?:(\d+)\s*Hari)?\s*:?\s*(?:(\d+)\s*Jam)?\s*:?\s*(?:(\d+)\s*Menit)?\s*:?\s*(?:(\d+)\s*Detik)?", re.IGNORECASE
 )
 _EXCEL_EPOCH = datetime(1899, 12, 30)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # C0 controls except tab, line feed, carriage return
+MAX_DURATION = timedelta(days=3660)  # ten years: anything longer is a broken cell, not a real handling time
 
 
 def is_blank(value) -> bool:
@@ -34,18 +36,24 @@ def is_blank(value) -> bool:
 
 
 def text(value) -> str | None:
-    """A cell as clean text: numbers that are really ids lose their '.0', blanks become None."""
+    """A cell as clean text: numbers that are really ids lose their '.0', blanks become None, control characters
+    are dropped (a NUL byte would make PostgreSQL refuse the whole batch)."""
     if is_blank(value):
         return None
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return " ".join(str(value).split()) if not isinstance(value, str) or "\n" not in value else value.strip()
+    raw = str(value)
+    if not raw.isprintable():  # a fast check first: most cells have nothing to remove
+        raw = _CONTROL.sub("", raw)
+    cleaned = " ".join(raw.split()) if not isinstance(value, str) or "\n" not in raw else raw.strip()
+    return cleaned or None
 
 
 def _excel_serial(number: float) -> datetime:
     if not 1 <= number < 2_958_466:  # Excel's own range (1900-01-01 .. 9999-12-31)
         raise RecordError(f"{number!r} is not a date")
-    return _EXCEL_EPOCH + timedelta(days=float(number))
+    # to the millisecond, Excel's own precision: 07:00 is 45931.291666666664, a float a hair short of it
+    return _EXCEL_EPOCH + timedelta(milliseconds=round(float(number) * 86_400_000))
 
 
 def parse_date(value, field: str = "date") -> date:
@@ -127,29 +135,45 @@ def combine_local(day, clock, tz: ZoneInfo | timezone, field: str = "date") -> d
 
 
 def parse_duration(value, field: str = "duration") -> timedelta | None:
-    """'0 Hari : 20 Jam : 41 Menit : 56 Detik' (112 logs), 'HH:MM:SS', or a number of seconds."""
+    """'0 Hari : 20 Jam : 41 Menit : 56 Detik' (112 logs), 'HH:MM:SS', or a number of seconds; at most ten years."""
     if is_blank(value):
         return None
-    if isinstance(value, (int, float)):
-        return timedelta(seconds=float(value))
+    raw = value if isinstance(value, timedelta) else text(value)
+    try:
+        duration = _duration(value)
+    except (OverflowError, ValueError):  # more days than a timedelta holds, digits int() cannot read
+        duration = None
+    if duration is None:
+        raise RecordError(f"{field} {raw!r} is not a duration")
+    if not timedelta(0) <= duration <= MAX_DURATION:
+        raise RecordError(f"{field} {raw!r} is not a plausible duration (negative, or more than ten years)")
+    return duration
+
+
+def _duration(value) -> timedelta | None:
     if isinstance(value, timedelta):
         return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return timedelta(seconds=float(value))
+    if isinstance(value, time):
+        return timedelta(hours=value.hour, minutes=value.minute, seconds=value.second)  # an Excel time cell
     raw = str(value).strip()
     if m := re.match(r"^(\d+):(\d{2}):(\d{2})$", raw):
         return timedelta(hours=int(m.group(1)), minutes=int(m.group(2)), seconds=int(m.group(3)))
     m = _DURATION.fullmatch(raw)
     if not m or not any(m.groups()):
-        raise RecordError(f"{field} {raw!r} is not a duration")
+        return None
     days, hours, minutes, seconds = (int(g or 0) for g in m.groups())
     return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
 
 
 def parse_float(value) -> float | None:
-    if is_blank(value):
+    """A number, or None for blanks and for what is not one ('n/a', a date cell, a list, a boolean)."""
+    if is_blank(value) or isinstance(value, bool):
         return None
     try:
         return float(str(value).replace(",", ".")) if isinstance(value, str) else float(value)
-    except ValueError:
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
