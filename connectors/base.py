@@ -23,6 +23,12 @@ class SourceError(Exception):
     """A whole source cannot be read (wrong format, unreadable file, server down): one clear line."""
 
 
+class IncompleteSource(SourceError):
+    """The source left records out of this run (a page that skipped records): the run fails and the channel's
+    cursor goes back to where the run started, so the next poll reads the left-out records (the others come
+    back unchanged)."""
+
+
 class Connector:
     name: ClassVar[str]
     primary_key: ClassVar[str]
