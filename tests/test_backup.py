@@ -130,7 +130,7 @@ def test_a_backup_that_is_not_a_database_is_refused(tmp_path):
 
 
 def test_missing_postgresql_tools_are_named_and_the_password_is_not_shown(tmp_path):
-    url = "postgresql://sigap:s3cret-pw@127.0.0.1:5432/sigap"
+    url = "postgresql://sigap:s3cret-pw@db.example.go.id:5432/sigap"
     env = {"PATH": str(tmp_path)}  # no pg_dump, no pg_restore
     done = backup_cli("--database-url", url, "create", str(tmp_path / "db.dump"), env=env)
     assert done.returncode == 2
