@@ -12,10 +12,12 @@ PostgreSQL database (or two processes on one SQLite file) never poll the same ch
 thread extends it while a long poll runs; a worker that dies leaves a lease that simply expires, and the next
 poller takes it over and marks the dead worker's unfinished runs as interrupted. Nothing it wrote is lost or
 doubled: a file import is one transaction, and an API run commits each batch with its cursor.
+The lease lasts SIGAP_LEASE_SECONDS (default 300): the longest a dead worker's channel waits for a takeover.
 
 `build_scheduler` makes an APScheduler 3.x scheduler with one interval job per enabled channel (coalesced,
-one instance at a time, with a misfire grace time and jitter). A failing channel is logged and recorded as
-a failed run in import_run, and never blocks the others.
+one instance at a time, with a misfire grace time and jitter). A scheduled poll skips a channel that another
+worker polled less than 0.8 interval ago, so running several workers does not poll a source more often.
+A failing channel is logged and recorded as a failed run in import_run, and never blocks the others.
 """
 from __future__ import annotations
 
@@ -46,8 +48,11 @@ from regions import Region, load_region
 
 log = logging.getLogger("sigap.scheduler")
 
-LEASE_SECONDS = 300.0
+LEASE_SECONDS = 300.0  # default; SIGAP_LEASE_SECONDS overrides it (see lease_seconds_setting)
 DEFAULT_INTERVAL_MINUTES = 15
+# A scheduled poll is skipped when the channel's last run started less than this share of its interval ago
+# (another worker polled it). Below 1 so that a worker's own next tick, an interval later, is never skipped.
+SKIP_WITHIN_INTERVAL = 0.8
 INTERRUPTED = "interrupted: the worker stopped before the run finished; its data was not stored"
 
 
@@ -101,6 +106,15 @@ def poll_plan(channel: str, region: Region) -> PollPlan:
 
 
 # --- the lease -----------------------------------------------------------------------------------------------
+
+def lease_seconds_setting() -> float:
+    """SIGAP_LEASE_SECONDS (default 300, at least 1): how long a dead worker's lease blocks its channel before
+    another worker takes it over. A live worker renews its lease every third of this, so any value works."""
+    try:
+        return max(float(os.environ.get("SIGAP_LEASE_SECONDS", LEASE_SECONDS)), 1.0)
+    except ValueError:
+        return LEASE_SECONDS
+
 
 def new_owner() -> str:
     """host:pid:uuid — unique per poll, readable in channel_state."""
@@ -159,8 +173,9 @@ def release_lease(engine: Engine, channel: str, owner: str) -> None:
 class Lease:
     """A channel's lease held for one poll, kept alive by a heartbeat thread until released."""
 
-    def __init__(self, engine: Engine, channel: str, owner: str | None = None, seconds: float = LEASE_SECONDS):
-        self.engine, self.channel, self.seconds = engine, channel, float(seconds)
+    def __init__(self, engine: Engine, channel: str, owner: str | None = None, seconds: float | None = None):
+        self.engine, self.channel = engine, channel
+        self.seconds = float(seconds or lease_seconds_setting())
         self.owner = owner or new_owner()
         self.took_over_from: str | None = None  # the owner of an expired lease we replaced (a dead worker)
         self.lost = False
@@ -215,6 +230,13 @@ def record_failed_run(engine: Engine, channel: str, source: str | None, error: s
     return RunSummary(channel=channel, source=source, run_id=run_id, state="failed", error=error)
 
 
+def seconds_since_last_run(engine: Engine, channel: str) -> float | None:
+    runs = ImportRun.__table__.c
+    with engine.connect() as conn:
+        last = conn.execute(select(func.max(runs.started_at)).where(runs.channel == channel)).scalar_one()
+    return None if last is None else (utcnow() - last).total_seconds()
+
+
 def mark_interrupted_runs(engine: Engine, channel: str, before: datetime) -> int:
     """Runs a dead worker left 'running' (its transaction was rolled back): mark them failed."""
     runs = ImportRun.__table__.c
@@ -235,7 +257,7 @@ def _display_url(url: str) -> str:
 @dataclass
 class PollResult:
     channel: str
-    state: str = "succeeded"  # succeeded | failed | busy
+    state: str = "succeeded"  # succeeded | failed | busy (another worker holds the lease) | skipped (not due)
     owner: str | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
@@ -262,10 +284,14 @@ class PollResult:
 
 
 def poll_channel(channel: str, region: Region | None = None, engine: Engine | None = None, *,
-                 owner: str | None = None, lease_seconds: float = LEASE_SECONDS,
-                 settle_seconds: float | None = None, now: datetime | None = None) -> PollResult:
+                 owner: str | None = None, lease_seconds: float | None = None,
+                 settle_seconds: float | None = None, now: datetime | None = None,
+                 skip_if_polled_within: float | None = None) -> PollResult:
     """Poll one channel once, if no other worker is polling it. Every run is recorded in import_run.
 
+    With `skip_if_polled_within` (seconds; the scheduler's jobs), a channel whose last run started more recently
+    than that (another worker polled it) is skipped: checked under the lease, so several workers poll each
+    channel once per interval, not once each.
     Raises SourceError only for a channel that does not exist; anything else ends in the result's state.
     """
     region = region or load_region()
@@ -287,6 +313,12 @@ def poll_channel(channel: str, region: Region | None = None, engine: Engine | No
             count = mark_interrupted_runs(engine, channel, result.started_at)
             log.warning("%s: took over the expired lease of %s; %d unfinished run(s) marked interrupted",
                         channel, lease.took_over_from, count)
+        elif skip_if_polled_within and (age := seconds_since_last_run(engine, channel)) is not None \
+                and age < skip_if_polled_within:
+            result.state = "skipped"
+            result.message = f"{channel} was polled {age:.0f} s ago (by another worker); not due yet"
+            log.info("%s", result.message)
+            return result
         _poll(plan, region, engine, lease, settle_seconds, result)
     finally:
         lease.release()
@@ -392,7 +424,7 @@ def poll_due(region: Region, engine: Engine, now: datetime | None = None, **kwar
 
 
 def build_scheduler(region: Region | None = None, engine: Engine | None = None, *, blocking: bool = False,
-                    channels: list[str] | None = None, lease_seconds: float = LEASE_SECONDS,
+                    channels: list[str] | None = None, lease_seconds: float | None = None,
                     first_run_within: float = 20.0, max_workers: int = 4):
     """An APScheduler 3.x scheduler (not started) with one interval job per enabled, pollable channel."""
     from apscheduler.executors.pool import ThreadPoolExecutor
@@ -419,7 +451,9 @@ def build_scheduler(region: Region | None = None, engine: Engine | None = None, 
         seconds = plan.interval_minutes * 60
         scheduler.add_job(
             run_scheduled_poll, "interval", seconds=seconds, args=(plan.channel, region, engine),
-            kwargs={"lease_seconds": lease_seconds}, id=f"poll:{plan.channel}", name=f"poll {plan.channel}",
+            # another worker's recent poll counts: with N workers a channel is still polled once per interval
+            kwargs={"lease_seconds": lease_seconds, "skip_if_polled_within": SKIP_WITHIN_INTERVAL * seconds},
+            id=f"poll:{plan.channel}", name=f"poll {plan.channel}",
             replace_existing=True,
             coalesce=True,  # after a pause, one catch-up poll, not a burst
             max_instances=1,  # a slow poll is never overlapped by the next one of the same channel

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import create_engine
 
@@ -36,6 +37,35 @@ def _tune_sqlite(dbapi_conn, _record) -> None:
     cursor.close()
 
 
+WAL_CHECKPOINT_BYTES = 32 * 1024 * 1024
+
+
+def _checkpoint_after_writes(engine: Engine, wal: Path) -> None:
+    """Keep the WAL from growing without bound while sessions read all the time.
+
+    SQLite's automatic checkpoint is passive: with a reader always active it never completes, the WAL is never
+    rewound, and it grows by every import (150 MB in two minutes of 16 sessions reading). A connection that
+    committed a write runs a TRUNCATE checkpoint when it goes back to the pool and the WAL is over the limit: it
+    waits (busy_timeout) for the readers of older snapshots to finish, then empties the WAL. Only writers wait;
+    readers never do.
+    """
+
+    @event.listens_for(engine, "commit")
+    def _wrote(conn) -> None:
+        conn.connection.info["wrote"] = True
+
+    @event.listens_for(engine, "checkin")
+    def _checkpoint(dbapi_conn, record) -> None:
+        if dbapi_conn is None or not record.info.pop("wrote", False):
+            return
+        try:
+            big = wal.stat().st_size > WAL_CHECKPOINT_BYTES
+        except OSError:
+            return
+        if big:
+            dbapi_conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
+
 def get_engine(url: str | None = None) -> Engine:
     """The shared engine for `url` (default: DATABASE_URL, else the embedded SQLite file)."""
     return _engine_for(_normalise_url(url or database_url()))
@@ -57,6 +87,8 @@ def _create_engine(url: str) -> Engine:
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _tune_sqlite)
+        if str(path) != ":memory:":
+            _checkpoint_after_writes(engine, Path(f"{path}-wal"))
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
@@ -73,14 +105,34 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
+PREPARE_LOCK_KEY = 0x5167A9  # pg_advisory_lock key held while one process migrates the shared database
+
+
+@contextmanager
+def one_process_at_a_time(engine: Engine):
+    """On PostgreSQL, processes that start together (dashboards and workers sharing one database) take turns:
+    two concurrent CREATE TABLEs of the first migration would make all but one of them fail."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": PREPARE_LOCK_KEY})
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": PREPARE_LOCK_KEY})
+
+
 def prepare_database(engine: Engine | None = None, region=None) -> Engine:
-    """Migrate the schema and load the region's reference tables; safe to call on every start."""
+    """Migrate the schema and load the region's reference tables; safe to call on every start, also from
+    several processes at once."""
     from models.reference import sync_reference_data
     from regions import load_region
 
     engine = engine or get_engine()
-    migrate(engine)
-    sync_reference_data(engine, region or load_region())
+    with one_process_at_a_time(engine):
+        migrate(engine)
+        sync_reference_data(engine, region or load_region())
     return engine
 
 
