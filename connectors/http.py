@@ -10,6 +10,8 @@ capped); other 4xx fail at once. Settings (from the region's channels.toml, or a
     attempts     tries per request before giving up, default 3
     backoff      seconds before the first retry, doubled each time, default 1
     max_wait     cap on any wait between tries (backoff or Retry-After), seconds, default 30
+    max_response_mb  largest response body accepted, default 32: a bigger one is refused (by its declared
+                 Content-Length before reading, else while streaming) with a clear error, never held in memory
 """
 from __future__ import annotations
 
@@ -32,7 +34,8 @@ from connectors.base import SourceError
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 100 * 1024 * 1024
+MAX_BODY_BYTES = 32 * 1024 * 1024
+MEGABYTE = 1024 * 1024
 CHUNK = 256 * 1024
 RETRY_STATUSES = frozenset({408, 425, 429})
 USER_AGENT = "Sigap/1.0 (+complaint command centre)"
@@ -116,7 +119,9 @@ def _retry_after(value: str | None, now: datetime | None = None) -> float | None
 
 
 def _one_line(data: bytes, limit: int = 160) -> str:
-    text = " ".join(data[:4096].decode("utf-8", errors="replace").split())
+    """The start of a response body as one printable line (it goes into the run's error, shown on a page)."""
+    text = " ".join("".join(c if c.isprintable() else " " for c in data[:4096].decode("utf-8", errors="replace"))
+                    .split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -158,6 +163,7 @@ class JsonHttp:
             backoff=_number(settings, "backoff", 1.0, 0.0),
             max_wait=_number(settings, "max_wait", 30.0, 0.0),
             headers=auth_header(channel, settings.get("auth_header")),
+            max_bytes=int(_number(settings, "max_response_mb", MAX_BODY_BYTES / MEGABYTE, 0.001) * MEGABYTE),
         )
 
     def get_json(self, url: str, params: dict | None = None):
@@ -204,13 +210,24 @@ class JsonHttp:
         try:
             return json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            kind = f" ({content_type.split(';')[0]})" if content_type and "json" not in content_type else ""
+            if content_type and "json" not in content_type:  # an error or login page from a proxy, say
+                raise SourceError(f"{self.channel}: the response from {shown} is not valid JSON "
+                                  f"({content_type.split(';')[0]}), it begins {_one_line(body, 100)!r}; is the url "
+                                  "right, or is a proxy or login page answering?") from None
             where = (f": {exc.msg} at character {exc.pos} of {len(body)}"
                      if isinstance(exc, json.JSONDecodeError) else "")
-            raise SourceError(f"{self.channel}: the response from {shown} is not valid JSON{kind}{where}; "
+            raise SourceError(f"{self.channel}: the response from {shown} is not valid JSON{where}; "
                               "a truncated or broken response") from None
 
+    def _too_large(self, shown: str, declared: int | None = None) -> SourceError:
+        size = f"is {declared / MEGABYTE:.1f} MB" if declared else "grew past the limit while being read"
+        return SourceError(f"{self.channel}: the response from {shown} {size}; refused (the limit is "
+                           f"{self.max_bytes / MEGABYTE:g} MB, max_response_mb). Ask for a smaller page_size")
+
     def _read(self, response, shown: str) -> bytes:
+        declared = response.headers.get("Content-Length", "").strip()
+        if declared.isdigit() and int(declared) > self.max_bytes:  # refused before reading a byte of it
+            raise self._too_large(shown, int(declared))
         chunks, size, started = [], 0, time.monotonic()
         try:
             while True:
@@ -219,8 +236,7 @@ class JsonHttp:
                     break
                 size += len(chunk)
                 if size > self.max_bytes:
-                    raise SourceError(f"{self.channel}: the response from {shown} is larger than "
-                                      f"{self.max_bytes // (1024 * 1024)} MB; use a smaller page_size")
+                    raise self._too_large(shown)
                 if time.monotonic() - started > self.deadline:
                     raise _Retryable(f"the response took longer than {self.deadline:.0f} s from")
                 chunks.append(chunk)
@@ -232,7 +248,6 @@ class JsonHttp:
             raise _Retryable(f"no data for {self.timeout:g} s in the middle of the response from") from None
         except (ConnectionError, http.client.HTTPException, OSError) as exc:
             raise _Retryable(f"the connection broke during the response ({type(exc).__name__}) from") from None
-        declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) != size:  # read(amt) does not raise IncompleteRead: check here
             raise _Retryable(f"the connection closed part-way through the response ({size} of {declared} bytes) "
                              "from")
@@ -241,7 +256,8 @@ class JsonHttp:
     def _status_failure(self, status: int, headers, body: bytes, shown: str) -> Exception:
         if status in RETRY_STATUSES or status >= 500:
             wait = _retry_after(headers.get("Retry-After")) if headers is not None else None
-            return _Retryable(f"HTTP {status} from", wait)
+            asked = f" (Retry-After {wait:.0f} s)" if wait is not None else ""
+            return _Retryable(f"HTTP {status}{asked} from", wait)
         hint = {401: " (check auth_header and the token in the environment)", 403: " (check auth_header)",
                 404: " (check the url in channels.toml)"}.get(status, "")
         detail = f": {_one_line(body)}" if body.strip() else ""

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from connectors.base import Connector, RecordError, SourceError
+from connectors.base import Connector, IncompleteSource, RecordError, SourceError
 from connectors.files import check_size, header_key
 from connectors.http import JsonHttp
 from connectors.tabular import load_mapping
@@ -213,6 +213,7 @@ class JsonApiConnector(Connector):
         self._http: JsonHttp | None = None
         self._newest_seen: str | None = None
         self._warned_order = False
+        self._announced: int | None = None  # the `total` the server announced on the latest page
 
     # --- reading -------------------------------------------------------------------------------------------
 
@@ -252,9 +253,30 @@ class JsonApiConnector(Connector):
         if self.source is not None:
             yield from self.read_file(self.source)
             return
-        self._newest_seen = None
-        for items in self.pages(since):
+        self._newest_seen, self._announced = None, None
+        seen: set[str] = set()
+        for number, items in enumerate(self.pages(since), start=1):
+            self._refuse_repeated_page(number, items, seen)
             yield from self._watch_order(items)
+        self._check_complete(len(seen), since)
+
+    def _refuse_repeated_page(self, number: int, items: list, seen: set[str]) -> None:
+        """A page holding only records read earlier in this run means the server's paging went wrong (its real
+        page would be skipped): stop before it, so the cursor stays below every unread record."""
+        ids = {i for i in map(self.source_id_of, items) if i is not None}
+        if number > 1 and ids and ids <= seen:
+            raise SourceError(f"{self.name}: page {number} repeats {len(items)} record(s) already read on an "
+                              "earlier page of this run; the server's paging is inconsistent, stopping so that no "
+                              "page is skipped")
+        seen |= ids
+
+    def _check_complete(self, distinct: int, since: str | None) -> None:
+        """Records the server announced (`total`) but never sent were skipped by its paging: fail the run, and
+        the pipeline puts the cursor back where the run started."""
+        if self._announced is not None and distinct < self._announced:
+            raise IncompleteSource(f"{self.name}: the server announced {self._announced} changed records but sent "
+                                   f"{distinct} different ones; a page skipped records. The next poll reads again "
+                                   f"from {since or 'the beginning'}")
 
     def read_file(self, path: Path) -> Iterator[dict]:
         """A saved response body: the same JSON the API returns for one page."""
@@ -323,6 +345,7 @@ class JsonApiConnector(Connector):
                 query.update({m.get("offset_param", "offset"): offset, m.get("limit_param", "limit"): size})
             document = self.http.get_json(url, query)
             items = self.items_of(document, url)
+            self._note_total(document)
             yield items
             if not items:
                 return
@@ -355,17 +378,23 @@ class JsonApiConnector(Connector):
                 previous_token = token
             else:
                 offset += len(items)
-                total = dig(document, m["total"]) if m.get("total") else None
-                if total is not None:
-                    try:
-                        if offset >= int(total):
-                            return
-                    except (TypeError, ValueError):
-                        raise SourceError(f"{self.name}: {m['total']} = {total!r} is not a number") from None
+                if self._announced is not None:
+                    if offset >= self._announced:
+                        return
                 elif len(items) < size:
                     return
         raise SourceError(f"{self.name}: more than {limit} pages; the server keeps sending more (raise max_pages "
                           "if that is real)")
+
+    def _note_total(self, document) -> None:
+        """Remember the mapping's `total` field (how many changed records the server says it has)."""
+        if not self.mapping.get("total"):
+            return
+        total = dig(document, self.mapping["total"])
+        try:
+            self._announced = int(total) if total is not None and not isinstance(total, bool) else None
+        except (TypeError, ValueError):
+            raise SourceError(f"{self.name}: {self.mapping['total']} = {total!r} is not a number") from None
 
     def _watch_order(self, items: list) -> Iterator:
         """Pass items through, warning once when the server does not send the oldest change first.
@@ -417,7 +446,7 @@ class JsonApiConnector(Connector):
         if not isinstance(raw, dict):
             return None
         value = dig(raw, self.primary_key)
-        return None if is_blank(value) or isinstance(value, (dict, list)) else str(value).strip()
+        return None if isinstance(value, (dict, list)) else text(value)
 
     def cursor_of(self, raw: dict) -> str | None:
         try:

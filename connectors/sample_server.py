@@ -23,7 +23,16 @@ part-way can resume from the newest change it stored. `total` counts the filtere
 Fault injection (small, for tests; query parameters or `server.faults`): fail_after_pages=N answers pages after
 the N-th with HTTP fail_status (default 500, with retry_after as Retry-After), fail_times=K only K times (then the
 server recovers); delay=SECONDS waits before answering pages after delay_after_pages (default 0);
-truncate_after_pages=N cuts those responses off half-way.
+truncate_after_pages=N cuts those responses off half-way. corrupt=KIND spoils the pages after corrupt_after_pages
+(fail_times counts these too):
+
+    malformed      a JSON syntax error (a trailing comma), with a correct Content-Length
+    html           HTTP 200 with an HTML page (a proxy's or a login page), Content-Type text/html
+    repeat         the previous page's items again, in this page's envelope (its next page / cursor unchanged)
+    skip           the page without the first half of its items (a cursor that jumps, a shifted offset)
+    huge           a 50 MB body, its Content-Length declared
+    huge_stream    a 50 MB body without Content-Length, ended by closing the connection
+    stall          the headers and half the body, then silence for stall_seconds
 """
 from __future__ import annotations
 
@@ -47,6 +56,10 @@ from urllib.parse import parse_qs, urlsplit
 WIB = timezone(timedelta(hours=7))
 MAX_PAGE_SIZE = 1000
 MAX_DELAY = 30.0
+CORRUPTIONS = ("malformed", "html", "repeat", "skip", "huge", "huge_stream", "stall")
+HUGE_BYTES = 50 * 1024 * 1024
+HTML_ERROR = (b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1>"
+              b"<p>The upstream server is not answering.</p><hr>nginx</body></html>")
 
 
 @dataclass(frozen=True)
@@ -95,6 +108,18 @@ def _items_of(channel: str, document) -> list[dict]:
         return document["items"]
     if channel == "jss":
         return document["result"]["complaints"]
+    return document
+
+
+def _with_items(channel: str, document, items: list[dict]):
+    """The response `document` with its item list replaced (the envelope kept as it was)."""
+    if channel == "open311":
+        return items
+    document = json.loads(json.dumps(document))
+    if channel == "jss":
+        document["result"]["complaints"] = items
+    else:
+        document["data" if channel == "wargaku" else "items"] = items
     return document
 
 
@@ -197,6 +222,9 @@ class Faults:
     delay: float = 0.0
     delay_after_pages: int = 0
     truncate_after_pages: int | None = None
+    corrupt: str | None = None  # one of CORRUPTIONS
+    corrupt_after_pages: int = 0
+    stall_seconds: float = 2.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def clear(self) -> None:
@@ -206,7 +234,7 @@ class Faults:
 
     def take_failure(self, override: dict) -> bool:
         """Whether this response should fail; counts down fail_times."""
-        if "fail_after_pages" in override:
+        if "fail_after_pages" in override or "corrupt" in override:
             return True
         with self._lock:
             if self.fail_times is None:
@@ -249,6 +277,9 @@ class SampleApi:
 
     def __init__(self, store: SampleStore):
         self.store = store
+
+    def channel_at(self, path: str) -> str | None:
+        return next((c for c, f in FEEDS.items() if path.rstrip("/") == f.path), None)
 
     def handle(self, path: str, params: dict) -> tuple[int, object, int]:
         for channel, feed in FEEDS.items():
@@ -363,8 +394,55 @@ class _Handler(BaseHTTPRequestHandler):
         if after is not None and page > after and self.server.faults.take_failure(self._overrides(params)):
             headers = {"Retry-After": str(faults["retry_after"])} if faults["retry_after"] else {}
             return self._send(int(faults["fail_status"]), {"error": "injected failure"}, headers)
+        channel = self.server.api.channel_at(parts.path)
+        corrupt = faults["corrupt"]
+        if (corrupt and channel and status == 200 and page > faults["corrupt_after_pages"]
+                and self.server.faults.take_failure(self._overrides(params))):
+            return self._send_corrupt(corrupt, channel, body, float(faults["stall_seconds"]))
+        if channel and status == 200:
+            self.server.last_items[channel] = _items_of(channel, body)
         cut = faults["truncate_after_pages"]
         self._send(status, body, truncate=cut is not None and page > cut)
+
+    def _send_corrupt(self, kind: str, channel: str, body, stall: float) -> None:
+        items = _items_of(channel, body)
+        if kind == "repeat":
+            return self._send(200, _with_items(channel, body, self.server.last_items.get(channel, items)))
+        if kind == "skip":
+            return self._send(200, _with_items(channel, body, items[max(1, len(items) // 2):]))
+        if kind == "malformed":
+            text = json.dumps(body, ensure_ascii=False)
+            return self._send_bytes(200, (text[:-1] + ", " + text[-1]).encode(), "application/json")
+        if kind == "html":
+            return self._send_bytes(200, HTML_ERROR, "text/html; charset=utf-8")
+        if kind in ("huge", "huge_stream"):
+            return self._send_huge(declared=kind == "huge")
+        if kind == "stall":
+            data = json.dumps(body).encode()
+            return self._send_bytes(200, data, "application/json", half=True, stall=min(stall, MAX_DELAY))
+        raise ValueError(f"corrupt={kind!r}; use one of {', '.join(CORRUPTIONS)}")
+
+    def _send_huge(self, declared: bool) -> None:
+        """A 50 MB JSON document written in 1 MB pieces until done or the client hangs up."""
+        head, tail = b'{"data": [], "padding": "', b'"}'
+        filler = b"x" * (1024 * 1024)
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            if declared:
+                self.send_header("Content-Length", str(HUGE_BYTES))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(head)
+            written = len(head) + len(tail)
+            while written < HUGE_BYTES:
+                piece = filler[: HUGE_BYTES - written]
+                self.wfile.write(piece)
+                written += len(piece)
+            self.wfile.write(tail)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client refused the body: what it should do
+        self.close_connection = True
 
     def _overrides(self, params: dict) -> dict:
         return {k: v for k, v in params.items() if k in Faults.__dataclass_fields__ and not k.startswith("_")}
@@ -373,25 +451,35 @@ class _Handler(BaseHTTPRequestHandler):
         current = {f.name: getattr(self.server.faults, f.name) for f in fields(Faults) if not f.name.startswith("_")}
         for name, value in self._overrides(params).items():
             try:
-                current[name] = float(value) if name == "delay" else (value if name == "retry_after" else int(value))
+                current[name] = (float(value) if name in ("delay", "stall_seconds")
+                                 else value if name in ("retry_after", "corrupt") else int(value))
             except ValueError:
                 raise BadRequest(f"{name}={value!r} is not a number") from None
+        if current["corrupt"] and current["corrupt"] not in CORRUPTIONS:
+            raise BadRequest(f"corrupt={current['corrupt']!r}; use one of {', '.join(CORRUPTIONS)}")
         return current
 
     def _send(self, status: int, body, headers: dict | None = None, truncate: bool = False) -> None:
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        self._send_bytes(status, data, "application/json; charset=utf-8", headers, half=truncate)
+
+    def _send_bytes(self, status: int, data: bytes, content_type: str, headers: dict | None = None,
+                    half: bool = False, stall: float = 0.0) -> None:
+        """Answer with `data`; `half` sends only its first half (then closes, after `stall` seconds of silence)."""
         try:
             self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(data[: len(data) // 2] if truncate else data)
+            self.wfile.write(data[: len(data) // 2] if half else data)
             self.wfile.flush()
+            if stall:
+                time.sleep(stall)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (a timeout test): nothing to tell it
-        if truncate:
+        if half:
             self.close_connection = True
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - http.server's signature
@@ -410,6 +498,7 @@ class SampleHttpServer(ThreadingHTTPServer):
         self.token = token
         self.verbose = verbose
         self.requests: deque[tuple[str, dict]] = deque(maxlen=10_000)  # (path, query), newest last
+        self.last_items: dict[str, list] = {}  # each feed's last page served, for corrupt=repeat
         self._thread: threading.Thread | None = None
 
     @property
