@@ -31,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from connectors.base import SourceError
+from connectors.files import refusal
 from connectors.pipeline import RunSummary, run_import
 from connectors.registry import connector_for
 from models import ImportRun
@@ -43,6 +44,7 @@ DEFAULT_SETTLE_SECONDS = 5.0
 DATA_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson"})
 PARTIAL_SUFFIXES = (".part", ".partial", ".tmp", ".temp", ".crdownload", ".download", ".filepart", ".swp",
                     ".lock", ".opdownload", ".!ut")
+REFUSED = frozenset({"symbolic link (not followed)", "outside the drop folder", "cannot be resolved"})
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 _HASH_CACHE: dict[tuple, str] = {}  # (path, size, mtime_ns, ctime_ns, inode) -> sha256, per process
 _HASH_CACHE_LIMIT = 20_000
@@ -232,7 +234,9 @@ def scan(channel: str, region: Region, engine: Engine, *, folder: Path | None = 
     for entry in entries:
         path = folder / entry.name
         reason = skip_reason(folder, path, now, settle_seconds)
-        if reason is None:
+        if reason is None and (reason := refusal(path)) is not None:
+            log.warning("%s: refused %s in the drop folder %s: %s", channel, entry.name, folder, reason)
+        elif reason is None:
             try:
                 info = path.lstat()
                 found.append(Candidate(path, info.st_size, info.st_mtime, sha256_of(path)))
@@ -240,6 +244,8 @@ def scan(channel: str, region: Region, engine: Engine, *, folder: Path | None = 
                 reason = f"cannot be read ({exc.strerror or exc})"
         if reason is not None:
             result.skipped.append((entry.name, reason))
+            if reason in REFUSED:  # someone may be trying to make the importer read a file it must not
+                log.warning("%s: refused %s in the drop folder %s: %s", channel, entry.name, folder, reason)
     done = imported_hashes(engine, channel, sorted({c.sha256 for c in found}))
     seen: set[str] = set()
     for candidate in found:
@@ -274,6 +280,10 @@ def import_folder(channel: str, region: Region, engine: Engine, *, folder: Path 
         if imported_hashes(engine, channel, [candidate.sha256]):  # imported meanwhile (a manual import)
             result.already_imported += 1
             continue
+        if (older := _older_than_imported(engine, channel, candidate)) is not None:
+            log.warning("%s: %s not imported: %s", channel, candidate.path, older)
+            result.skipped.append((candidate.name, older))
+            continue
         with tempfile.TemporaryDirectory(prefix=f"sigap-{channel}-") as scratch:
             try:
                 copy, digest = snapshot(candidate.path, Path(scratch))
@@ -291,6 +301,22 @@ def import_folder(channel: str, region: Region, engine: Engine, *, folder: Path 
             result.waiting = rest[1:]
             break
     return result
+
+
+def _older_than_imported(engine: Engine, channel: str, candidate: Candidate) -> str | None:
+    """Why an export older than one already imported is left alone (it would move statuses backwards), or None.
+    Skipped rather than failed: a failure would hold back every later file of the folder."""
+    from connectors.lapor import cursor_moment
+    from connectors.pipeline import read_cursor
+
+    if candidate.exported_at is None:
+        return None
+    with engine.connect() as conn:
+        newest = cursor_moment(read_cursor(conn, channel))
+    if newest is None or candidate.exported_at >= newest:
+        return None
+    return (f"exported {candidate.exported_at:%Y-%m-%d %H:%M} UTC, before the newest export already imported "
+            f"({newest:%Y-%m-%d %H:%M} UTC); it would move statuses backwards")
 
 
 def _import_one(channel: str, region: Region, engine: Engine, copy: Path, candidate: Candidate) -> RunSummary:

@@ -73,6 +73,19 @@ def _sniff_bytes(head: bytes) -> str:
     return "csv"
 
 
+class TooLarge(SourceError):
+    """A file over a size limit, or an archive that would expand beyond one (a zip bomb): never opened."""
+
+
+class UploadRefused(SourceError):
+    """An upload refused before it is stored; `code` (too_big, bad_type, empty, mismatch, unreadable) and
+    `params` let a page say it in the user's language."""
+
+    def __init__(self, message: str, code: str, **params):
+        super().__init__(message)
+        self.code, self.params = code, params
+
+
 def _limit_mb(variable: str, default: int) -> int:
     value = os.environ.get(variable, "").strip()
     try:
@@ -103,7 +116,7 @@ def check_size(path: Path, limit: int | None = None) -> None:
     limit = max_file_bytes() if limit is None else limit
     size = path.stat().st_size
     if size > limit:
-        raise SourceError(too_big(path.name, size, limit))
+        raise TooLarge(too_big(path.name, size, limit))
 
 
 def check_archive(path: Path) -> None:
@@ -116,12 +129,26 @@ def check_archive(path: Path) -> None:
     limit = max_uncompressed_bytes()
     total = sum(info.file_size for info in members)
     if total > limit:
-        raise SourceError(f"{path.name}: the workbook would expand to {total / MB:,.0f} MB, over the "
+        raise TooLarge(f"{path.name}: the workbook would expand to {total / MB:,.0f} MB, over the "
                           f"{limit / MB:.0f} MB limit; refused (a zip bomb, or save it as CSV)")
     for info in members:
         if info.file_size >= RATIO_CHECKED_FROM and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
-            raise SourceError(f"{path.name}: {info.filename} is compressed {info.file_size // max(info.compress_size, 1):,}:1 "
+            raise TooLarge(f"{path.name}: {info.filename} is compressed {info.file_size // max(info.compress_size, 1):,}:1 "
                               f"(more than {MAX_COMPRESSION_RATIO}:1); refused as a zip bomb")
+
+
+def refusal(path: Path) -> str | None:
+    """Why a listed file must not be opened at all (over the size limit, a zip bomb), or None. A drop folder
+    skips such a file with this reason instead of failing on it, so the rest of the folder is imported."""
+    try:
+        check_size(path)
+        if sniff_format(path) == "xlsx":
+            check_archive(path)
+    except TooLarge as exc:
+        return str(exc).removeprefix(f"{path.name}: ")
+    except SourceError:
+        return None  # unreadable: the import itself fails on it with the reason
+    return None
 
 
 def store_upload(content: bytes, client_name: str | None, allowed: tuple[str, ...] = UPLOAD_TYPES) -> Path:
@@ -130,17 +157,20 @@ def store_upload(content: bytes, client_name: str | None, allowed: tuple[str, ..
     '../../x.csv', '/etc/x.csv' or 'C:\\x.csv' never choose where anything is written."""
     limit = max_upload_bytes()
     label = display_name(client_name)
+    kinds = " or ".join("." + a for a in allowed)
     if len(content) > limit:
-        raise SourceError(too_big(label, len(content), limit))
+        raise UploadRefused(too_big(label, len(content), limit), "too_big", mb=len(content) / MB, limit=limit // MB)
     ext = Path(re.split(r"[\\/]", client_name or "")[-1]).suffix.lower().lstrip(".")
     if ext not in allowed:
-        raise SourceError(f"{label}: unsupported file type; upload {' or '.join('.' + a for a in allowed)}")
+        raise UploadRefused(f"{label}: unsupported file type; upload {kinds}", "bad_type")
     if not content:
-        raise SourceError(f"{label}: the file is empty")
+        raise UploadRefused(f"{label}: the file is empty", "empty")
     sniffed = _sniff_bytes(content[:8])
-    if (sniffed == "xlsx") != (ext == "xlsx") or sniffed in ("xls", "html", "json"):
-        raise SourceError(f"{label}: the content does not match its extension (.{ext}); save it again as "
-                          f"{' or '.join('.' + a for a in allowed)}")
+    if (sniffed == "xlsx") != (ext == "xlsx") or sniffed in ("xls", "html", "json") or (
+            sniffed == "csv" and b"\x00" in content[:4096].lstrip(b"\xff\xfe\xef\xbb\xbf")
+            and not content.startswith((b"\xff\xfe", b"\xfe\xff"))):
+        raise UploadRefused(f"{label}: the content does not match its extension (.{ext}); save it again as {kinds}",
+                            "mismatch", ext=ext)
     folder = Path(tempfile.mkdtemp(prefix="sigap_upload_"))
     path = folder / f"upload.{ext}"
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
@@ -151,7 +181,7 @@ def store_upload(content: bytes, client_name: str | None, allowed: tuple[str, ..
             check_archive(path)
         except SourceError as exc:
             discard_upload(path)
-            raise SourceError(str(exc).replace("upload.xlsx", label, 1)) from None
+            raise UploadRefused(str(exc).replace("upload.xlsx", label, 1), "unreadable") from None
     return path
 
 

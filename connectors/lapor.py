@@ -1,10 +1,11 @@
 """SP4N-LAPOR! "Laporan Ringkas" exports: xlsx with or without the metadata preamble, 17 or 20 columns, or CSV."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from connectors.base import RecordError
+from connectors.base import RecordError, SourceError
 from connectors.generic import clip
 from connectors.tabular import TabularConnector
 from connectors.values import combine_local, flags, parse_date, text
@@ -15,17 +16,44 @@ class LaporConnector(TabularConnector):
     name = "lapor"
     primary_key = "source_id"
     mapping_name = "lapor"
+    exported_at: datetime | None = None  # when the export was generated (its "Tanggal Generate"), if it says
+    _since: str | None = None
+
+    def fetch(self, since: str | None = None) -> Iterator[dict]:
+        self._since = since  # the channel's cursor: the generation time of the newest export imported so far
+        return super().fetch(since)
 
     def on_open(self) -> None:
         # Statuses in an export were true when it was generated: that is when we observed them.
+        self.exported_at = None
         generated = self.preamble.get("tanggal_generate")
         if generated is not None:
             try:
                 day = parse_date(generated, "Tanggal Generate")
                 local_end = datetime.combine(day, datetime.max.time()).replace(tzinfo=self.region.timezone)
                 self.observed_at = min(local_end.astimezone(timezone.utc), datetime.now(timezone.utc))
+                self.exported_at = self.observed_at
             except RecordError:
                 self.observed_at = None
+        self._refuse_older_export()
+
+    def _refuse_older_export(self) -> None:
+        """An export generated before one already imported would move statuses backwards."""
+        newest = cursor_moment(self._since)
+        if self.exported_at is None or newest is None or self.exported_at >= newest:
+            return
+        if self.settings.get("allow_older_exports"):
+            return
+        zone = self.region.timezone
+        raise SourceError(
+            f"{self.source.name}: this export was generated on {self.exported_at.astimezone(zone):%Y-%m-%d} "
+            f"(Tanggal Generate), before the newest LAPOR export already imported "
+            f"({newest.astimezone(zone):%Y-%m-%d}); importing it would move statuses backwards. Import exports "
+            f"oldest first, or set allow_older_exports = true in the [{self.name}] table of channels.toml")
+
+    def cursor_of(self, raw: dict) -> str | None:
+        """The export's generation time: the pipeline keeps the newest as the channel's cursor."""
+        return None if self.exported_at is None else cursor_text(self.exported_at)
 
     def parse(self, raw: dict) -> ComplaintIn:
         source_id = self.text(raw, "source_id")
@@ -70,3 +98,18 @@ class LaporConnector(TabularConnector):
             is_confidential="rahasia" in report_flags,
         )
         return ComplaintIn.model_validate(self.with_sla(fields))
+
+
+def cursor_text(moment: datetime) -> str:
+    """A fixed-width UTC text, so that cursors compare as strings in time order."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def cursor_moment(cursor: str | None) -> datetime | None:
+    if not cursor:
+        return None
+    try:
+        moment = datetime.fromisoformat(cursor.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

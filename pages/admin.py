@@ -3,11 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-import shutil
-import tempfile
+import math
 from datetime import datetime, time, timedelta
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -15,6 +12,8 @@ import streamlit as st
 from pydantic import ValidationError
 
 from connectors.base import RecordError, SourceError
+from connectors.files import MB, UPLOAD_TYPES, UploadRefused, display_name, max_upload_bytes, store_upload
+from connectors.files import discard_upload as remove_upload
 from connectors.pipeline import describe_error, run_import
 from connectors.registry import connector_for
 from metrics import queries
@@ -28,8 +27,7 @@ from ui.i18n import fmt_date, fmt_int, label, language, register, t
 user = auth.require("admin")
 
 UPLOAD_CHANNELS = ("lapor", "call112")
-ALLOWED_TYPES = ("xlsx", "csv")
-MAX_UPLOAD_MB = 50
+ALLOWED_TYPES = UPLOAD_TYPES
 PREVIEW_ROWS = 200
 # what the pipeline quarantines instead of failing (connectors/pipeline.py)
 PARSE_ERRORS = (RecordError, ValidationError, ValueError, TypeError, OverflowError)
@@ -261,45 +259,28 @@ with audit_tab:
 
 # --- uploads ------------------------------------------------------------------------------------------------
 
-def _extension(client_name: str) -> str:
-    """Only the extension of the name the browser sent is used (to check the type), never the name itself."""
-    return Path(client_name or "").suffix.lower().lstrip(".")
-
-
-def _sniff(head: bytes) -> str:
-    if head.startswith(b"PK\x03\x04"):
-        return "xlsx"
-    if head.startswith((b"\xd0\xcf\x11\xe0", b"%PDF")) or b"\x00" in head.lstrip(b"\xff\xfe\xef\xbb\xbf")[:512]:
-        return "binary"
-    return "csv"
-
-
 def save_upload(uploaded) -> dict | None:
-    """Check size and type, then store the bytes as upload.<ext> in a fresh private temp folder."""
-    if uploaded.size > MAX_UPLOAD_MB * 1024 * 1024:
-        st.error(t("adm_upload_too_big", mb=fmt_int(uploaded.size / 1024 / 1024), limit=MAX_UPLOAD_MB))
-        return None
-    ext = _extension(uploaded.name)
-    if ext not in ALLOWED_TYPES:
-        st.error(t("adm_upload_bad_type"))
-        return None
+    """Check size, type and content (connectors.files.store_upload, the checks every import passes), then keep
+    the bytes as upload.<ext> in a fresh private folder; the browser's file name is only a label."""
     content = uploaded.getvalue()
-    if _sniff(content[:4096]) != ext:
-        st.error(t("adm_upload_mismatch", ext=ext))
+    try:
+        path = store_upload(content, uploaded.name, ALLOWED_TYPES)
+    except SourceError as exc:
+        code, params = (exc.code, exc.params) if isinstance(exc, UploadRefused) else ("unreadable", {})
+        message = {"too_big": lambda: t("adm_upload_too_big", mb=fmt_int(math.ceil(params["mb"])),
+                                        limit=params["limit"]),
+                   "bad_type": lambda: t("adm_upload_bad_type"),
+                   "mismatch": lambda: t("adm_upload_mismatch", ext=params["ext"])}.get(code)
+        st.error(message() if message else t("adm_unreadable", reason=str(exc)))
         return None
-    folder = Path(tempfile.mkdtemp(prefix="sigap_upload_"))
-    path = folder / f"upload.{ext}"
-    path.write_bytes(content)
-    path.chmod(0o600)
-    safe_label = re.sub(r"[^\w.\- ]+", "_", Path(uploaded.name or "").name)[:100]
     return {"file_id": uploaded.file_id, "path": str(path), "sha256": hashlib.sha256(content).hexdigest(),
-            "label": safe_label, "size": uploaded.size}
+            "label": display_name(uploaded.name), "size": len(content)}
 
 
 def discard_upload() -> None:
     pending = st.session_state.pop("adm_pending", None)
     if pending:
-        shutil.rmtree(Path(pending["path"]).parent, ignore_errors=True)
+        remove_upload(pending["path"])
 
 
 def preview(channel: str, path: str) -> pd.DataFrame:
@@ -415,8 +396,9 @@ def show_summary(result: dict) -> None:
 def upload_section() -> None:
     channel = st.radio(t("adm_upload_channel"), UPLOAD_CHANNELS, key="adm_channel", horizontal=True,
                        format_func=lambda c: label("channel", c))
-    uploaded = st.file_uploader(t("adm_upload_file", mb=MAX_UPLOAD_MB), type=list(ALLOWED_TYPES),
-                                max_upload_size=MAX_UPLOAD_MB, key=f"adm_file_{st.session_state.get('adm_uploader', 0)}")
+    limit_mb = max_upload_bytes() // MB
+    uploaded = st.file_uploader(t("adm_upload_file", mb=limit_mb), type=list(ALLOWED_TYPES),
+                                max_upload_size=limit_mb, key=f"adm_file_{st.session_state.get('adm_uploader', 0)}")
     if "adm_summary" in st.session_state and uploaded is None:
         show_summary(st.session_state["adm_summary"])
     if uploaded is None:

@@ -510,3 +510,32 @@ def test_a_field_longer_than_the_csv_modules_limit_is_no_crash(monkeypatch, caps
     assert len(stored(engine, "lapor")["7800001"]["body"]) == 100_000
     OBSERVED.append(("LAPOR CSV: a 300,000-character complaint text", 2, 2, 0,
                      "— (body kept to its first 100,000 characters)"))
+
+
+# --- an older LAPOR export after a newer one -----------------------------------------------------------
+
+
+def test_an_older_lapor_export_after_a_newer_one_is_refused_without_moving_statuses(monkeypatch, capsys, db_url,
+                                                                                    engine, tmp_path, surabaya):
+    from connectors.lapor import LaporConnector
+    from connectors.pipeline import run_import
+
+    def export(name, status, generated):
+        return write_xlsx(tmp_path / name, [report(7900001, date="3 Nov 2025", status=status), report(7900002)],
+                          preamble={**OFFICIAL_PREAMBLE, "Tanggal Generate": generated})
+
+    newer = export("newer.xlsx", "Selesai", "2025-11-20")
+    older = export("older.xlsx", "Belum Terverifikasi", "2025-11-05")
+    same_day = export("same_day.xlsx", "Selesai", "2025-11-20")
+    code, first, _ = run_cli(monkeypatch, capsys, db_url, "lapor", newer)
+    assert code == 0 and first["inserted"] == 2
+    error = unreadable(monkeypatch, capsys, db_url, engine, "lapor", older, "before the newest LAPOR export")
+    assert "generated on 2025-11-05" in error and "(2025-11-20)" in error and "statuses backwards" in error
+    assert stored(engine, "lapor")["7900001"]["status"] == "resolved"
+    code, again, _ = run_cli(monkeypatch, capsys, db_url, "lapor", same_day)  # same generation day: fine
+    assert code == 0 and again["unchanged"] == 2
+    # the deliberate way: the channel setting, for a back-fill
+    forced = run_import(LaporConnector(source=older, region=surabaya, settings={"allow_older_exports": True}),
+                        engine, source=str(older))
+    assert forced.state == "succeeded" and (forced.read, forced.updated, forced.unchanged) == (2, 1, 1)
+    OBSERVED.append(("LAPOR export generated 2025-11-05 imported after one generated 2025-11-20", 0, 0, 0, error))

@@ -1,0 +1,237 @@
+"""Hostile files at the door, on SQLite and PostgreSQL: size limits, zip-bomb workbooks, symbolic links and '..'
+paths in drop folders, and upload names that try to choose where they are written. The checks live in
+connectors/files.py and are shared by the command line, the drop folders and the admin upload."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import struct
+import tempfile
+import tracemalloc
+import zipfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from connectors.__main__ import main as cli
+from connectors.base import SourceError
+from connectors.files import UploadRefused, display_name, store_upload
+from models import Complaint, ImportRun, QuarantinedRecord
+from tests.lapor_files import report, write_csv, write_xlsx
+
+SHEET = "xl/worksheets/sheet1.xml"
+
+
+def run_cli(monkeypatch, capsys, db_url, *args) -> tuple[int, dict | None, str]:
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    code = cli(["import", *map(str, args), "--json"])
+    out, err = capsys.readouterr()
+    return code, (json.loads(out) if out.strip() else None), err
+
+
+def count(engine, model=Complaint) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def refused_whole(monkeypatch, capsys, db_url, engine, path: Path, expected: str) -> str:
+    code, summary, err = run_cli(monkeypatch, capsys, db_url, "lapor", path)
+    assert code != 0 and (summary is None or summary["state"] == "failed")
+    assert err.count("\n") == 1 and err.startswith(f"error: {path.name}: ") and expected in err, err
+    assert count(engine) == 0 and count(engine, QuarantinedRecord) == 0
+    return err.strip()
+
+
+def zip_bomb(tmp_path: Path, name: str = "bomb.xlsx", expanded_mb: int = 150) -> Path:
+    """A real LAPOR workbook whose sheet XML is padded with `expanded_mb` MB of whitespace: ~1000:1."""
+    with tempfile.TemporaryDirectory() as scratch:
+        good = write_xlsx(Path(scratch) / "seed.xlsx", [report(9900001)])
+        parts = [(info, zipfile.ZipFile(good).read(info)) for info in zipfile.ZipFile(good).infolist()]
+    path = tmp_path / name
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as bomb:
+        for info, data in parts:
+            if info.filename != SHEET:
+                bomb.writestr(info, data)
+                continue
+            head, tail = data.split(b"<sheetData>")
+            with bomb.open(SHEET, "w", force_zip64=True) as sheet:
+                sheet.write(head + b"<sheetData>")
+                block = b" " * (1 << 20)
+                for _ in range(expanded_mb):
+                    sheet.write(block)
+                sheet.write(tail)
+    return path
+
+
+def lying_zip(tmp_path: Path) -> Path:
+    """A workbook whose zip directory understates its sheet: 40 MB of XML declared as 60 kB (no ratio to see)."""
+    good = write_xlsx(tmp_path / "seed.xlsx", [report(9900002)])
+    path = tmp_path / "liar.xlsx"
+    declared = 60_000
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as liar:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == SHEET:
+                head, tail = data.split(b"<sheetData>")
+                data = head + b"<sheetData>" + b" " * (40 << 20) + tail
+            liar.writestr(info.filename, data)
+    raw = bytearray(path.read_bytes())
+    name = SHEET.encode()
+    for signature, size_at in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        start = 0
+        while (start := raw.find(signature, start)) != -1:
+            name_at = start + (30 if signature == b"PK\x03\x04" else 46)
+            if raw[name_at:name_at + len(name)] == name:
+                raw[start + size_at:start + size_at + 4] = struct.pack("<I", declared)
+            start += 4
+    path.write_bytes(bytes(raw))
+    with zipfile.ZipFile(path) as check:
+        assert check.getinfo(SHEET).file_size == declared
+    return path
+
+
+# --- size limits --------------------------------------------------------------------------------
+
+
+def test_a_file_over_the_size_limit_is_refused_with_a_clear_message(monkeypatch, capsys, db_url, engine, tmp_path):
+    path = write_csv(tmp_path / "laporan.csv", [report(9800000 + i, **{"Isi Laporan Akhir": "x" * 1000})
+                                                for i in range(1200)])
+    assert 1.1 * 2**20 < path.stat().st_size < 2 * 2**20
+    monkeypatch.setenv("SIGAP_MAX_FILE_MB", "1")
+    error = refused_whole(monkeypatch, capsys, db_url, engine, path, "is larger than the 1 MB limit")
+    assert "MB is larger than the 1 MB limit" in error
+    monkeypatch.setenv("SIGAP_MAX_FILE_MB", "2")  # the limit is a setting: raised, the same file imports
+    code, summary, _ = run_cli(monkeypatch, capsys, db_url, "lapor", path)
+    assert code == 0 and summary["inserted"] == 1200
+
+
+def test_an_upload_over_its_limit_is_refused_before_anything_is_written(monkeypatch, tmp_path):
+    monkeypatch.setenv("SIGAP_MAX_UPLOAD_MB", "1")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    content = b"Tracking ID,Status Laporan,Tanggal Laporan Masuk\n" + b"1,Selesai,1 Jan 2025\n" * 60_000
+    with pytest.raises(UploadRefused) as refused:
+        store_upload(content, "laporan.csv")
+    assert refused.value.code == "too_big" and refused.value.params["limit"] == 1
+    assert "laporan.csv: 1.2 MB is larger than the 1 MB limit" == str(refused.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- zip bombs ----------------------------------------------------------------------------------
+
+
+def test_a_zip_bomb_workbook_is_refused_from_its_directory_before_it_is_expanded(monkeypatch, capsys, db_url, engine,
+                                                                                 tmp_path):
+    bomb = zip_bomb(tmp_path)
+    assert bomb.stat().st_size < 1 << 20  # under 1 MB on disk, 150 MB of XML inside
+    tracemalloc.start()
+    try:
+        error = refused_whole(monkeypatch, capsys, db_url, engine, bomb, "refused as a zip bomb")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 << 20, f"{peak / 2**20:.0f} MB allocated while refusing"
+    assert "xl/worksheets/sheet1.xml is compressed" in error
+    # a total over the limit is refused too, whatever the ratio (SIGAP_MAX_UNCOMPRESSED_MB)
+    monkeypatch.setenv("SIGAP_MAX_UNCOMPRESSED_MB", "100")
+    error = refused_whole(monkeypatch, capsys, db_url, engine, bomb, "over the 100 MB limit")
+    assert "would expand to 150 MB" in error
+    with engine.connect() as conn:
+        assert conn.execute(select(ImportRun.state)).scalars().all() == ["failed", "failed"]
+
+
+def test_a_zip_whose_directory_lies_about_sizes_is_refused_when_read(monkeypatch, capsys, db_url, engine, tmp_path):
+    error = refused_whole(monkeypatch, capsys, db_url, engine, lying_zip(tmp_path), "not a readable xlsx workbook")
+    assert "CRC" in error or "Bad" in error, error
+
+
+# --- drop folders -------------------------------------------------------------------------------
+
+
+def test_a_drop_folder_refuses_links_escapes_bombs_and_oversize_files_and_imports_the_rest(
+        monkeypatch, caplog, engine, tmp_path, surabaya):
+    from connectors.drop_folder import import_folder, snapshot
+
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    secret = write_xlsx(tmp_path / "secret.xlsx", [report(9700001)])  # outside the folder
+    write_xlsx(folder / "good.xlsx", [report(9700002), report(9700003)])
+    (folder / "link.xlsx").symlink_to(secret)
+    (folder / "up.xlsx").symlink_to(Path("..") / "secret.xlsx")
+    (folder / "parent").symlink_to(tmp_path, target_is_directory=True)
+    zip_bomb(folder, "bomb.xlsx", expanded_mb=50)
+    write_csv(folder / "big.csv", [report(9750000 + i, **{"Isi Laporan Akhir": "y" * 1000}) for i in range(1200)])
+    monkeypatch.setenv("SIGAP_MAX_FILE_MB", "1")
+    for path in folder.iterdir():
+        os.utime(path, (1e9, 1e9), follow_symlinks=False)
+
+    with caplog.at_level(logging.WARNING, logger="sigap.drop_folder"):
+        result = import_folder("lapor", surabaya, engine, folder=folder, settle_seconds=0)
+    assert [Path(r.source).name for r in result.runs] == ["good.xlsx"] and result.stopped is None
+    assert result.runs[0].inserted == 2
+    reasons = dict(result.skipped)
+    assert {name: reasons[name].split(" (")[0] for name in ("link.xlsx", "up.xlsx", "parent")} == dict.fromkeys(
+        ("link.xlsx", "up.xlsx", "parent"), "symbolic link")
+    assert "refused as a zip bomb" in reasons["bomb.xlsx"]
+    assert "is larger than the 1 MB limit" in reasons["big.csv"]
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    for name in ("link.xlsx", "up.xlsx", "parent", "bomb.xlsx", "big.csv"):
+        assert f"refused {name} in the drop folder" in logged
+    with engine.connect() as conn:
+        assert sorted(conn.execute(select(Complaint.source_id)).scalars()) == ["9700002", "9700003"]
+    # a file swapped for a link after it was listed is not followed when it is copied for import
+    (folder / "good.xlsx").unlink()
+    (folder / "good.xlsx").symlink_to(secret)
+    with pytest.raises(OSError):
+        snapshot(folder / "good.xlsx", tmp_path)
+
+
+# --- upload names -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("client_name", ["../../evil.csv", "/tmp/sigap_abs_evil.csv", "..\\..\\evil.csv",
+                                         "C:\\Windows\\evil.csv", "../.././../etc/cron.d/evil.csv",
+                                         "laporan<script>.csv"])
+def test_upload_names_never_choose_where_a_file_is_written(monkeypatch, tmp_path, client_name):
+    work = tmp_path / "work" / "deep"
+    work.mkdir(parents=True)
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setattr(tempfile, "tempdir", str(uploads))
+    before = {p for p in tmp_path.rglob("*")}
+    path = store_upload(b"Tracking ID,Status Laporan\n1,Selesai\n", client_name)
+    assert path.name == "upload.csv" and path.parent.parent == uploads
+    assert path.parent.name.startswith("sigap_upload_") and oct(path.stat().st_mode)[-3:] == "600"
+    assert {p for p in tmp_path.rglob("*")} - before == {path, path.parent}
+    assert not Path("/tmp/sigap_abs_evil.csv").exists()
+    label = display_name(client_name)
+    assert "/" not in label and "\\" not in label and ".." not in label and "<" not in label
+
+
+@pytest.mark.parametrize("client_name, content, code", [
+    ("laporan.pdf", b"%PDF-1.4", "bad_type"),
+    ("laporan.xlsx", b"Tracking ID,Status\n1,Selesai\n", "mismatch"),
+    ("laporan.csv", b"PK\x03\x04" + b"\x00" * 100, "mismatch"),
+    ("laporan.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "mismatch"),
+    ("laporan.csv", b"", "empty"),
+])
+def test_uploads_of_the_wrong_kind_are_refused_with_a_reason(monkeypatch, tmp_path, client_name, content, code):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with pytest.raises(UploadRefused) as refused:
+        store_upload(content, client_name)
+    assert refused.value.code == code and str(refused.value).startswith(f"{client_name}: ")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_uploaded_zip_bomb_is_refused_and_removed(monkeypatch, tmp_path):
+    bomb = zip_bomb(tmp_path, expanded_mb=50).read_bytes()
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(uploads))
+    with pytest.raises(SourceError, match="laporan.xlsx: .*refused as a zip bomb"):
+        store_upload(bomb, "laporan.xlsx")
+    assert list(uploads.iterdir()) == []
+    utf16 = "Tracking ID\tStatus Laporan\n1\tSelesai\n".encode("utf-16")
+    assert store_upload(utf16, "unicode.csv").read_bytes() == utf16  # Excel's "Unicode Text" is a CSV upload
