@@ -539,3 +539,23 @@ def test_an_older_lapor_export_after_a_newer_one_is_refused_without_moving_statu
                         engine, source=str(older))
     assert forced.state == "succeeded" and (forced.read, forced.updated, forced.unchanged) == (2, 1, 1)
     OBSERVED.append(("LAPOR export generated 2025-11-05 imported after one generated 2025-11-20", 0, 0, 0, error))
+
+
+def test_a_drop_folder_skips_an_older_lapor_export_and_imports_the_rest(monkeypatch, capsys, db_url, engine,
+                                                                        tmp_path, surabaya):
+    from connectors.drop_folder import import_folder
+
+    newest = write_xlsx(tmp_path / "newest.xlsx", [report(7950001, date="3 Nov 2025", status="Selesai")],
+                        preamble={**OFFICIAL_PREAMBLE, "Tanggal Generate": "2025-11-20"})
+    assert run_cli(monkeypatch, capsys, db_url, "lapor", newest)[0] == 0  # imported by hand, before the poll
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    write_xlsx(folder / "late_old.xlsx", [report(7950001, date="3 Nov 2025", status="Belum Terverifikasi")],
+               preamble={**OFFICIAL_PREAMBLE, "Tanggal Generate": "2025-11-05"})
+    write_xlsx(folder / "next.xlsx", [report(7950002, date="21 Nov 2025")],
+               preamble={**OFFICIAL_PREAMBLE, "Tanggal Generate": "2025-11-21"})
+    result = import_folder("lapor", surabaya, engine, folder=folder, settle_seconds=0)
+    assert [Path(r.source).name for r in result.runs] == ["next.xlsx"] and result.stopped is None
+    reason = dict(result.skipped)["late_old.xlsx"]
+    assert "before the newest export already imported" in reason and "statuses backwards" in reason
+    assert stored(engine, "lapor")["7950001"]["status"] == "resolved"

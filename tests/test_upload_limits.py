@@ -235,3 +235,68 @@ def test_an_uploaded_zip_bomb_is_refused_and_removed(monkeypatch, tmp_path):
     assert list(uploads.iterdir()) == []
     utf16 = "Tracking ID\tStatus Laporan\n1\tSelesai\n".encode("utf-16")
     assert store_upload(utf16, "unicode.csv").read_bytes() == utf16  # Excel's "Unicode Text" is a CSV upload
+
+
+# --- the admin upload in a real Chromium ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def upload_app(seeded_url, tmp_path_factory):
+    from models.db import get_engine
+    from tests.browser import Dashboard
+    from tests.test_auth import copy_seeded, make_users
+
+    work = tmp_path_factory.mktemp("upload_browser")
+    url = copy_seeded(seeded_url, work / "sigap.db")
+    make_users(get_engine(url))
+    (work / "tmp").mkdir()
+    app = Dashboard(url, env={"SIGAP_MAX_UPLOAD_MB": "1", "TMPDIR": str(work / "tmp")})
+    app.database_url, app.tmp = url, work / "tmp"
+    yield app
+    app.stop()
+
+
+def test_the_admin_upload_refuses_a_bomb_and_stores_a_dotted_name_only_in_its_own_folder(upload_app, browser,
+                                                                                         tmp_path):
+    from models.db import get_engine
+    from tests.browser import SCREENSHOTS, exceptions, open_page
+    from tests.test_auth import PASSWORDS
+    from tests.test_roles_browser import settle, sign_in
+
+    page = open_page(browser, upload_app.url)
+    sign_in(page, "admin.kominfo", PASSWORDS["admin.kominfo"])
+    page.wait_for_selector("h1:has-text('Administrasi')", timeout=60_000)
+    page.get_by_role("tab", name="Unggah data").click()
+    page.get_by_text("maks. 1 MB").first.wait_for(timeout=30_000)
+    chooser = page.locator("[data-testid=stFileUploaderDropzoneInput]")
+
+    bomb = zip_bomb(tmp_path, expanded_mb=50).read_bytes()
+    chooser.set_input_files(files=[{"name": "../../bomb.xlsx", "mimeType": "application/vnd.openxmlformats-"
+                                    "officedocument.spreadsheetml.sheet", "buffer": bomb}])
+    page.get_by_text("refused as a zip bomb").wait_for(timeout=60_000)
+    settle(page)
+    assert page.get_by_text("Impor sekarang").count() == 0
+    page.screenshot(path=str(SCREENSHOTS / "upload_zip_bomb_refused.png"), full_page=True)
+
+    rows = [report(9600001, **{"Isi Laporan Akhir": "Saluran tersumbat – Ngagel"}), report(9600002)]
+    header = "\t".join(["Tracking ID", "Tanggal Laporan Masuk", "Waktu Laporan Masuk", "Status Laporan",
+                        "Isi Laporan Akhir", "Kecamatan"])
+    lines = [header] + ["\t".join(str(r[c] or "") for c in header.split("\t")) for r in rows]
+    utf16 = ("\r\n".join(lines) + "\r\n").encode("utf-16")
+    chooser.set_input_files(files=[{"name": "..\\..\\..\\laporan unicode.csv", "mimeType": "text/csv",
+                                    "buffer": utf16}])
+    page.get_by_text("Impor sekarang").wait_for(timeout=60_000)
+    assert [p.name for p in upload_app.tmp.iterdir()][0].startswith("sigap_upload_")
+    assert [p.name for p in next(upload_app.tmp.iterdir()).iterdir()] == ["upload.csv"]
+    page.get_by_role("button", name="Impor sekarang").click()
+    page.get_by_text("Hasil impor").wait_for(timeout=60_000)
+    settle(page)
+    assert exceptions(page) == []
+    page.screenshot(path=str(SCREENSHOTS / "upload_utf16_imported.png"), full_page=True)
+    with get_engine(upload_app.database_url).connect() as conn:
+        body = conn.execute(select(Complaint.body).where(Complaint.source_id == "9600001")).scalar_one()
+        runs = conn.execute(select(ImportRun.source, ImportRun.inserted).order_by(ImportRun.id.desc())).first()
+    assert body == "Saluran tersumbat – Ngagel"
+    assert runs.source == "upload:laporan unicode.csv" and runs.inserted == 2
+    assert list(upload_app.tmp.iterdir()) == []  # the private copy is gone after the import
+    page.close()
