@@ -3,7 +3,13 @@
 run whose latencies docs/OPERATIONS.md reports is `python -m bench.concurrency`."""
 from __future__ import annotations
 
+from pathlib import Path
+
+from sqlalchemy import text
+
+import models.db
 from bench.concurrency import measure, percentile, seed_database
+from models.db import get_engine
 
 READERS = 6
 SECONDS = 8
@@ -33,3 +39,25 @@ def test_percentile_interpolates_between_closest_ranks():
     assert percentile([4.0, 1.0, 3.0, 2.0], 50) == 2.5
     assert percentile(list(map(float, range(101))), 99) == 99.0
     assert percentile([1.0, 2.0], 100) == 2.0
+
+
+def test_a_writer_empties_a_wal_over_the_limit_when_it_returns_its_connection(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'wal.db'}"
+    wal = Path(f"{tmp_path / 'wal.db'}-wal")
+    engine = get_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (x TEXT)"))
+
+    def write() -> int:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO t VALUES (:x)"), [{"x": "x" * 1000}] * 200)
+        return wal.stat().st_size
+
+    assert write() > 0  # under the limit: the WAL is left to SQLite's own passive checkpoints
+    monkeypatch.setattr(models.db, "WAL_CHECKPOINT_BYTES", 1000)
+    with engine.connect() as reader:  # a session reading meanwhile does not trigger a checkpoint
+        reader.execute(text("SELECT count(*) FROM t")).scalar_one()
+    assert wal.stat().st_size > 1000
+    assert write() == 0  # the writer's connection truncated it on its way back to the pool
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM t")).scalar_one() == 400
