@@ -6,7 +6,8 @@ A worker process imports Command Center 112 CSV exports back to back (the real f
 validate, upsert, status events, run summary, one transaction per file) while READERS threads, each one
 dashboard session, call the metric functions the overview, map and channels pages call, uncached, in a loop;
 every tenth round a session also writes an audit row, as viewing reporter data does. Reports the read latency
-(p50 / p95 / p99 / max, per call and per function), every error a session saw (a "database is locked" would
+(p50 / p95 / p99 / max, per call and per function) with the writer and, as the reference, for a while
+before it starts without it, every error a session saw (a "database is locked" would
 reach a user), the imports done meanwhile and the largest WAL file seen. tests/test_concurrency.py runs it
 briefly; the figures in docs/OPERATIONS.md come from a longer run.
 """
@@ -174,44 +175,58 @@ def wal_bytes(url: str) -> int:
     return wal.stat().st_size if wal.exists() else 0
 
 
-def measure(url: str, folder: Path, seconds: float, readers: int, file_rows: int) -> dict:
-    """Readers against a writing worker for `seconds`; the latencies, errors and imports."""
-    from regions import load_region
-
-    region = load_region("surabaya")
-    writer = start_writer(url, folder, seconds + 600, file_rows)
-    try:
-        _wait_for_first_line(writer)
-        stop = threading.Event()
-        logs = [SessionLog() for _ in range(readers)]
-        threads = [threading.Thread(target=_guarded, args=(session, url, region, stop, log, i, logs), daemon=True)
-                   for i, log in enumerate(logs)]
-        for thread in threads:
-            thread.start()
-        biggest_wal, deadline = 0, time.monotonic() + seconds
-        while time.monotonic() < deadline and writer.poll() is None:
-            biggest_wal = max(biggest_wal, wal_bytes(url))
-            time.sleep(0.2)
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=120)
-    finally:
-        imports, writer_err = stop_writer(writer)
+def read_for(url: str, region, seconds: float, readers: int, writer: subprocess.Popen | None = None) -> dict:
+    """READERS sessions reading for `seconds` (less if the writer ends): their latencies, errors, largest WAL."""
+    stop = threading.Event()
+    logs = [SessionLog() for _ in range(readers)]
+    threads = [threading.Thread(target=_guarded_session, args=(url, region, stop, log, i), daemon=True)
+               for i, log in enumerate(logs)]
+    for thread in threads:
+        thread.start()
+    biggest_wal, deadline = 0, time.monotonic() + seconds
+    while time.monotonic() < deadline and (writer is None or writer.poll() is None):
+        biggest_wal = max(biggest_wal, wal_bytes(url))
+        time.sleep(0.2)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=120)
     every = [v for log in logs for values in log.latencies.values() for v in values]
     names = sorted({name for log in logs for name in log.latencies})
     return {
-        "seconds": seconds, "readers": readers, "file_rows": file_rows,
         "read": summary_ms(every),
         "read_by_function": {n: summary_ms([v for log in logs for v in log.latencies.get(n, [])]) for n in names},
         "audit_write": summary_ms([v for log in logs for v in log.write_latencies]),
         "page_rounds": sum(log.rounds for log in logs),
         "errors": [e for log in logs for e in log.errors],
+        "max_wal_mb": round(biggest_wal / 1e6, 1),
+    }
+
+
+def measure(url: str, folder: Path, seconds: float, readers: int, file_rows: int,
+            baseline_seconds: float = 0) -> dict:
+    """Readers against a writing worker for `seconds`, after `baseline_seconds` of the same reads without it
+    (the same machine in the same minutes: the ratio says what the writes cost the readers)."""
+    from regions import load_region
+
+    region = load_region("surabaya")
+    baseline = read_for(url, region, baseline_seconds, readers) if baseline_seconds else None
+    writer = start_writer(url, folder, seconds + 600, file_rows)
+    try:
+        _wait_for_first_line(writer)
+        during = read_for(url, region, seconds, readers, writer)
+    finally:
+        imports, writer_err = stop_writer(writer)
+    result = {
+        "seconds": seconds, "readers": readers, "file_rows": file_rows, **during,
         "imports": len(imports), "import_failures": [i for i in imports if i["state"] != "succeeded"],
         "import_seconds": summary_ms([i["seconds"] for i in imports]),
         "records_written": sum(i["inserted"] + i["updated"] for i in imports),
         "writer_exit": writer.returncode, "writer_stderr": writer_err[-2000:],
-        "max_wal_mb": round(biggest_wal / 1e6, 1),
     }
+    if baseline:
+        result["baseline"] = {"seconds": baseline_seconds, **baseline}
+        result["errors"] = baseline["errors"] + result["errors"]
+    return result
 
 
 def _wait_for_first_line(writer: subprocess.Popen) -> None:
@@ -221,12 +236,11 @@ def _wait_for_first_line(writer: subprocess.Popen) -> None:
         raise RuntimeError(f"the writer did not start: {line}{writer.stderr.read()[-2000:]}")
 
 
-def _guarded(target, *args) -> None:
-    *args, logs = args
+def _guarded_session(url: str, region, stop: threading.Event, log: SessionLog, number: int) -> None:
     try:
-        target(*args)
+        session(url, region, stop, log, number)
     except Exception:  # noqa: BLE001 - a session that dies is an error, not a silent gap
-        args[3].errors.append(traceback.format_exc(limit=3))
+        log.errors.append(traceback.format_exc(limit=3))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -238,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     writer.add_argument("--seconds", type=float, default=60)
     writer.add_argument("--file-rows", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=120)
+    parser.add_argument("--baseline-seconds", type=float, default=30,
+                        help="the same reads without the writer first, as the reference (0: none)")
     parser.add_argument("--readers", type=int, default=16)
     parser.add_argument("--rows", type=int, default=20000, help="complaints in the database before the run")
     parser.add_argument("--file-rows", type=int, default=2000, help="rows per imported 112 export")
@@ -248,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="sigap-concurrency-") as folder:
         url = f"sqlite:///{Path(folder) / 'sigap.db'}"
         seed_database(url, args.rows)
-        result = measure(url, Path(folder), args.seconds, args.readers, args.file_rows)
+        result = measure(url, Path(folder), args.seconds, args.readers, args.file_rows, args.baseline_seconds)
     if args.json:
         print(json.dumps(result, indent=1))
     else:
@@ -263,8 +279,14 @@ def _table(result: dict) -> str:
              f"errors seen by sessions: {len(result['errors'])}" + "".join(f"\n  {e}" for e in result["errors"][:10]),
              "", "| call | n | p50 ms | p95 ms | p99 ms | max ms |", "|---|---|---|---|---|---|"]
     rows = {"all page reads": result["read"], **result["read_by_function"], "audit write": result["audit_write"]}
+    if "baseline" in result:
+        rows["all page reads, no writer (baseline)"] = result["baseline"]["read"]
     for name, s in rows.items():
         lines.append(f"| {name} | {s['n']} | {s['p50_ms']} | {s['p95_ms']} | {s['p99_ms']} | {s['max_ms']} |")
+    if "baseline" in result:
+        base, during = result["baseline"]["read"], result["read"]
+        lines.append(f"\nwith the writer / without: p50 x{during['p50_ms'] / base['p50_ms']:.2f}, "
+                     f"p99 x{during['p99_ms'] / base['p99_ms']:.2f}")
     return "\n".join(lines)
 
 
