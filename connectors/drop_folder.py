@@ -234,9 +234,7 @@ def scan(channel: str, region: Region, engine: Engine, *, folder: Path | None = 
     for entry in entries:
         path = folder / entry.name
         reason = skip_reason(folder, path, now, settle_seconds)
-        if reason is None and (reason := refusal(path)) is not None:
-            log.warning("%s: refused %s in the drop folder %s: %s", channel, entry.name, folder, reason)
-        elif reason is None:
+        if reason is None:
             try:
                 info = path.lstat()
                 found.append(Candidate(path, info.st_size, info.st_mtime, sha256_of(path)))
@@ -253,6 +251,9 @@ def scan(channel: str, region: Region, engine: Engine, *, folder: Path | None = 
             result.already_imported += 1
         elif candidate.sha256 in seen:
             result.skipped.append((candidate.name, "same content as another file in the folder"))
+        elif (refused := refusal(candidate.path)) is not None:  # over the size limit, a zip bomb: never opened
+            log.warning("%s: refused %s in the drop folder %s: %s", channel, candidate.name, folder, refused)
+            result.skipped.append((candidate.name, refused))
         else:
             seen.add(candidate.sha256)
             result.pending.append(candidate)

@@ -41,7 +41,7 @@ OBSERVED: list[tuple] = []  # (case, read, stored, quarantined, error) as the te
 
 @pytest.fixture(scope="module", autouse=True)
 def reliability_table():
-    """With SIGAP_RELIABILITY_TABLE=path, the rows these tests saw are written there as a Markdown table."""
+    """With SIGAP_RELIABILITY_TABLE=path, the rows these tests saw are added there as Markdown table rows."""
     import os
 
     yield
@@ -49,7 +49,9 @@ def reliability_table():
     if target and OBSERVED:
         lines = [f"| {case} | {read} | {kept} | {held} | {error} |"
                  for case, read, kept, held, error in dict.fromkeys(OBSERVED)]
-        Path(target).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        with Path(target).open("a", encoding="utf-8") as table:
+            table.write("\n".join(lines) + "\n")
+    OBSERVED.clear()
 
 
 def run_cli(monkeypatch, capsys, db_url, *args) -> tuple[int, dict | None, str]:
@@ -217,23 +219,25 @@ def _uncached_formulas(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("channel, make, expected", [
-    ("lapor", _truncated_xlsx, "not a readable xlsx workbook"),
-    ("call112", _truncated_xlsx, "not a readable xlsx workbook"),
-    ("lapor", _corrupt_xlsx, "xlsx"),
-    ("lapor", _html_xlsx, "web page (HTML)"),
-    ("call112", _html_xls, "web page (HTML)"),
-    ("lapor", _empty_csv, "empty"),
-    ("call112", _binary_csv, "not a CSV"),
-    ("lapor", _uncached_formulas, "no saved result"),
-], ids=["lapor-truncated-xlsx", "112-truncated-xlsx", "lapor-corrupt-sheet-xml", "lapor-html-as-xlsx",
-        "112-html-as-xls", "lapor-empty-file", "112-binary-as-csv", "lapor-uncalculated-formulas"])
+UNREADABLE = [  # (channel, file maker, expected in the error, README label)
+    ("lapor", _truncated_xlsx, "not a readable xlsx workbook", "LAPOR xlsx cut in half (truncated download)"),
+    ("call112", _truncated_xlsx, "not a readable xlsx workbook", "112 xlsx cut in half"),
+    ("lapor", _corrupt_xlsx, "not a readable xlsx workbook", "LAPOR xlsx with garbage inside its sheet XML"),
+    ("lapor", _html_xlsx, "web page (HTML)", "LAPOR: an HTML table saved as .xlsx"),
+    ("call112", _html_xls, "web page (HTML)", "112: an HTML table saved as .xls"),
+    ("lapor", _empty_csv, "the file is empty", "LAPOR: an empty file"),
+    ("call112", _binary_csv, "not a CSV", "112: a PNG image named .csv"),
+    ("lapor", _uncached_formulas, "no saved result", "LAPOR xlsx with formulas never calculated (no saved results)"),
+]
+
+
+@pytest.mark.parametrize("channel, make, expected, label", UNREADABLE, ids=[case[3] for case in UNREADABLE])
 def test_unreadable_files_are_refused_whole_with_one_line(monkeypatch, capsys, db_url, engine, tmp_path, channel,
-                                                         make, expected):
+                                                         make, expected, label):
     code, _, _ = run_cli(monkeypatch, capsys, db_url, "lapor", write_xlsx(tmp_path / "ok.xlsx", [report(5000001)]))
     assert code == 0
     error = unreadable(monkeypatch, capsys, db_url, engine, channel, make(tmp_path), expected)
-    OBSERVED.append((f"{channel}: {make.__doc__ or make.__name__.strip('_').replace('_', ' ')}", 0, 0, 0, error))
+    OBSERVED.append((label, 0, 0, 0, error))
 
 
 # --- encodings and delimiters: imported, text decoded ------------------------------------------------
@@ -253,54 +257,59 @@ def _encoded(tmp_path: Path, name: str, text: str, encoding: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("variant", list(ENCODINGS))
-def test_lapor_csv_encodings_and_delimiters_import_with_text_decoded(monkeypatch, capsys, db_url, engine, tmp_path,
-                                                                    variant):
-    encoding, delimiter = ENCODINGS[variant]
-    rows = [report(7100001, **{"Isi Laporan Akhir": f"Saluran tersumbat di {PLACE}", "Kecamatan": "GUBENG",
-                               "Kelurahan": "NGAGEL"}),
-            report(7100002, status="Belum Terverifikasi")]
-    path = _encoded(tmp_path, "laporan.csv", csv_text(rows, COLUMNS_20, delimiter), encoding)
-    code, summary, err = run_cli(monkeypatch, capsys, db_url, "lapor", path)
-    assert code == 0, err
-    assert (summary["read"], summary["inserted"], summary["quarantined"]) == (2, 2, 0)
-    first = stored(engine, "lapor")["7100001"]
-    assert first["body"] == f"Saluran tersumbat di {PLACE}" and first["district_code"] == "gubeng"
-    assert first["received_at"] == datetime(2023, 5, 29, 4, 5, 34, tzinfo=timezone.utc)
-    OBSERVED.append((f"LAPOR CSV, {variant}", 2, 2, 0, "— (\"–\" decoded)"))
+def _lapor_rows(n: int, delimiter: str) -> tuple[list[dict], list[str], str]:
+    rows = [report(7100000 + 10 * n, **{"Isi Laporan Akhir": f"Saluran tersumbat di {PLACE}", "Kecamatan": "GUBENG",
+                                        "Kelurahan": "NGAGEL"}),
+            report(7100001 + 10 * n, status="Belum Terverifikasi")]
+    return rows, COLUMNS_20, str(7100000 + 10 * n)
 
 
-@pytest.mark.parametrize("variant", list(ENCODINGS))
-def test_112_csv_encodings_and_delimiters_import_with_text_decoded(monkeypatch, capsys, db_url, engine, tmp_path,
-                                                                  variant):
-    encoding, delimiter = ENCODINGS[variant]
+def _lapor_check(complaint: dict) -> None:
+    assert complaint["body"] == f"Saluran tersumbat di {PLACE}" and complaint["district_code"] == "gubeng"
+    assert complaint["received_at"] == datetime(2023, 5, 29, 4, 5, 34, tzinfo=timezone.utc)
+
+
+def _call_rows(n: int, delimiter: str) -> tuple[list[dict], list[str], str]:
     comma = delimiter == ";"  # a ';' file writes decimals with a comma
-    rows = [call("202510100001", sub=f"POHON TUMBANG – {PLACE}", kec="GUBENG",
+    rows = [call(f"20251010{n:02d}01", sub=f"POHON TUMBANG – {PLACE}", kec="GUBENG",
                  lat="-7,2912" if comma else "-7.2912", lon="112,7481" if comma else "112.7481"),
-            call("202510100002", kind="prank")]
-    path = _encoded(tmp_path, "call112.csv", csv_text(rows, CALL_COLUMNS, delimiter), encoding)
-    code, summary, err = run_cli(monkeypatch, capsys, db_url, "call112", path)
-    assert code == 0, err
-    assert (summary["read"], summary["inserted"], summary["quarantined"]) == (2, 2, 0)
-    tree = stored(engine, "call112")["202510100001"]
-    assert tree["title"] == f"POHON TUMBANG – {PLACE}"
-    assert (tree["lat"], tree["lon"]) == (-7.2912, 112.7481)
-    assert tree["received_at"] == datetime(2025, 10, 1, 1, 0, tzinfo=timezone.utc)  # 08:00 WIB
-    OBSERVED.append((f"112 CSV, {variant}", 2, 2, 0, "—"))
+            call(f"20251010{n:02d}02", kind="prank")]
+    return rows, CALL_COLUMNS, f"20251010{n:02d}01"
 
 
-@pytest.mark.parametrize("variant", ["cp1252 semicolon", "utf-16 tab"])
-def test_social_csv_encodings_import_with_text_decoded(monkeypatch, capsys, db_url, engine, tmp_path, variant):
-    encoding, delimiter = ENCODINGS[variant]
-    rows = [social_post("sm-1", text=f"Lampu PJU mati di {PLACE}"), social_post("sm-2")]
-    path = _encoded(tmp_path, "social.csv", csv_text(rows, SOCIAL_COLUMNS, delimiter), encoding)
-    code, summary, err = run_cli(monkeypatch, capsys, db_url, "social", path)
-    assert code == 0, err
-    assert (summary["read"], summary["inserted"], summary["quarantined"]) == (2, 2, 0)
-    post = stored(engine, "social")["sm-1"]
-    assert post["body"] == f"Lampu PJU mati di {PLACE}"
-    assert post["received_at"] == datetime(2025, 10, 1, 14, 0, tzinfo=timezone.utc)  # 21:00 WIB, no zone given
-    OBSERVED.append((f"social CSV, {variant}", 2, 2, 0, "—"))
+def _call_check(complaint: dict) -> None:
+    assert complaint["title"] == f"POHON TUMBANG – {PLACE}"
+    assert (complaint["lat"], complaint["lon"]) == (-7.2912, 112.7481)
+    assert complaint["received_at"] == datetime(2025, 10, 1, 1, 0, tzinfo=timezone.utc)  # 08:00 WIB
+
+
+def _social_rows(n: int, delimiter: str) -> tuple[list[dict], list[str], str]:
+    return [social_post(f"sm-{n}a", text=f"Lampu PJU mati di {PLACE}"), social_post(f"sm-{n}b")], SOCIAL_COLUMNS, \
+        f"sm-{n}a"
+
+
+def _social_check(complaint: dict) -> None:
+    assert complaint["body"] == f"Lampu PJU mati di {PLACE}"
+    assert complaint["received_at"] == datetime(2025, 10, 1, 14, 0, tzinfo=timezone.utc)  # 21:00 WIB, no zone given
+
+
+ENCODING_CASES = {"lapor": ("LAPOR", _lapor_rows, _lapor_check), "call112": ("112", _call_rows, _call_check),
+                  "social": ("social", _social_rows, _social_check)}
+
+
+@pytest.mark.parametrize("channel", list(ENCODING_CASES))
+def test_csv_encodings_and_delimiters_import_with_text_decoded(monkeypatch, capsys, db_url, engine, tmp_path,
+                                                              channel):
+    """Each encoding/delimiter variant as its own file; the en dash of PLACE must come out as '–'."""
+    name, make_rows, check = ENCODING_CASES[channel]
+    for n, (variant, (encoding, delimiter)) in enumerate(ENCODINGS.items()):
+        rows, columns, key = make_rows(n, delimiter)
+        path = _encoded(tmp_path, f"{channel}-{n}.csv", csv_text(rows, columns, delimiter), encoding)
+        code, summary, err = run_cli(monkeypatch, capsys, db_url, channel, path)
+        assert code == 0, (variant, err)
+        assert (summary["read"], summary["inserted"], summary["quarantined"]) == (2, 2, 0), variant
+        check(stored(engine, channel)[key])
+        OBSERVED.append((f"{name} CSV, {variant}", 2, 2, 0, "— (“–” decoded)"))
 
 
 @pytest.mark.parametrize("channel", ["lapor", "call112"])
@@ -395,7 +404,7 @@ def test_112_xlsx_with_a_two_level_header_and_serial_times(monkeypatch, capsys, 
     assert calls["202510120001"]["received_at"] == datetime(2025, 10, 1, 0, 0, tzinfo=timezone.utc)
     assert calls["202510120002"]["received_at"] == datetime(2025, 10, 1, 11, 0, tzinfo=timezone.utc)
     assert (calls["202510120001"]["lat"], calls["202510120001"]["lon"]) == (-7.2912, 112.7481)
-    OBSERVED.append(("112 xlsx: two-level header (KOORDINAT over LATITUDE | LONGITUDE), serial date-times", 2, 2,
+    OBSERVED.append(("112 xlsx: two-level header (KOORDINAT over LATITUDE, LONGITUDE), serial date-times", 2, 2,
                      0, "—"))
 
 

@@ -3,7 +3,6 @@ paths in drop folders, and upload names that try to choose where they are writte
 connectors/files.py and are shared by the command line, the drop folders and the admin upload."""
 from __future__ import annotations
 
-import json
 import logging
 import os
 import struct
@@ -13,27 +12,15 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from connectors.__main__ import main as cli
 from connectors.base import SourceError
 from connectors.files import UploadRefused, display_name, store_upload
 from models import Complaint, ImportRun, QuarantinedRecord
 from tests.lapor_files import report, write_csv, write_xlsx
+from tests.test_file_faults import OBSERVED, count, reliability_table, run_cli  # noqa: F401 (fixture)
 
 SHEET = "xl/worksheets/sheet1.xml"
-
-
-def run_cli(monkeypatch, capsys, db_url, *args) -> tuple[int, dict | None, str]:
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    code = cli(["import", *map(str, args), "--json"])
-    out, err = capsys.readouterr()
-    return code, (json.loads(out) if out.strip() else None), err
-
-
-def count(engine, model=Complaint) -> int:
-    with engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(model)).scalar_one()
 
 
 def refused_whole(monkeypatch, capsys, db_url, engine, path: Path, expected: str) -> str:
@@ -105,6 +92,8 @@ def test_a_file_over_the_size_limit_is_refused_with_a_clear_message(monkeypatch,
     monkeypatch.setenv("SIGAP_MAX_FILE_MB", "2")  # the limit is a setting: raised, the same file imports
     code, summary, _ = run_cli(monkeypatch, capsys, db_url, "lapor", path)
     assert code == 0 and summary["inserted"] == 1200
+    OBSERVED.append(("LAPOR CSV of 1.5 MB with SIGAP_MAX_FILE_MB=1 (then 2)", 0, 0, 0,
+                     error + " — with the limit at 2 MB: 1,200 read, 1,200 stored"))
 
 
 def test_an_upload_over_its_limit_is_refused_before_anything_is_written(monkeypatch, tmp_path):
@@ -127,7 +116,7 @@ def test_a_zip_bomb_workbook_is_refused_from_its_directory_before_it_is_expanded
     assert bomb.stat().st_size < 1 << 20  # under 1 MB on disk, 150 MB of XML inside
     tracemalloc.start()
     try:
-        error = refused_whole(monkeypatch, capsys, db_url, engine, bomb, "refused as a zip bomb")
+        error = first = refused_whole(monkeypatch, capsys, db_url, engine, bomb, "refused as a zip bomb")
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -137,6 +126,8 @@ def test_a_zip_bomb_workbook_is_refused_from_its_directory_before_it_is_expanded
     monkeypatch.setenv("SIGAP_MAX_UNCOMPRESSED_MB", "100")
     error = refused_whole(monkeypatch, capsys, db_url, engine, bomb, "over the 100 MB limit")
     assert "would expand to 150 MB" in error
+    OBSERVED.append(("zip-bomb xlsx: 150 MB of sheet XML in a {:,} kB file".format(bomb.stat().st_size // 1000),
+                     0, 0, 0, first + f" (Python peak {peak / 2**20:.1f} MB)"))
     with engine.connect() as conn:
         assert conn.execute(select(ImportRun.state)).scalars().all() == ["failed", "failed"]
 
@@ -144,6 +135,7 @@ def test_a_zip_bomb_workbook_is_refused_from_its_directory_before_it_is_expanded
 def test_a_zip_whose_directory_lies_about_sizes_is_refused_when_read(monkeypatch, capsys, db_url, engine, tmp_path):
     error = refused_whole(monkeypatch, capsys, db_url, engine, lying_zip(tmp_path), "not a readable xlsx workbook")
     assert "CRC" in error or "Bad" in error, error
+    OBSERVED.append(("xlsx whose zip directory declares its 40 MB sheet as 60 kB", 0, 0, 0, error))
 
 
 # --- drop folders -------------------------------------------------------------------------------
@@ -180,6 +172,9 @@ def test_a_drop_folder_refuses_links_escapes_bombs_and_oversize_files_and_import
         assert f"refused {name} in the drop folder" in logged
     with engine.connect() as conn:
         assert sorted(conn.execute(select(Complaint.source_id)).scalars()) == ["9700002", "9700003"]
+    OBSERVED.append(("drop folder: good.xlsx, 2 links to a file outside, a link to the parent folder, a zip bomb, "
+                     "a 1.5 MB CSV (limit 1 MB)", 2, 2, 0, "5 skipped and logged: " + "; ".join(
+                         f"{name}: {reasons[name]}" for name in ("up.xlsx", "bomb.xlsx", "big.csv"))))
     # a file swapped for a link after it was listed is not followed when it is copied for import
     (folder / "good.xlsx").unlink()
     (folder / "good.xlsx").symlink_to(secret)
@@ -208,6 +203,8 @@ def test_upload_names_never_choose_where_a_file_is_written(monkeypatch, tmp_path
     assert not Path("/tmp/sigap_abs_evil.csv").exists()
     label = display_name(client_name)
     assert "/" not in label and "\\" not in label and ".." not in label and "<" not in label
+    OBSERVED.append((f"upload named {client_name!r}", 0, 0, 0, f"— stored as {path.parent.name[:13]}…/upload.csv, "
+                     f"shown as {label!r}"))
 
 
 @pytest.mark.parametrize("client_name, content, code", [
@@ -223,6 +220,7 @@ def test_uploads_of_the_wrong_kind_are_refused_with_a_reason(monkeypatch, tmp_pa
         store_upload(content, client_name)
     assert refused.value.code == code and str(refused.value).startswith(f"{client_name}: ")
     assert list(tmp_path.iterdir()) == []
+    OBSERVED.append((f"upload {client_name} holding {content[:12]!r}", 0, 0, 0, str(refused.value)))
 
 
 def test_an_uploaded_zip_bomb_is_refused_and_removed(monkeypatch, tmp_path):
@@ -299,4 +297,7 @@ def test_the_admin_upload_refuses_a_bomb_and_stores_a_dotted_name_only_in_its_ow
     assert body == "Saluran tersumbat – Ngagel"
     assert runs.source == "upload:laporan unicode.csv" and runs.inserted == 2
     assert list(upload_app.tmp.iterdir()) == []  # the private copy is gone after the import
+    OBSERVED.append(("admin upload in Chromium: zip bomb '../../bomb.xlsx', then UTF-16 CSV "
+                     "'..\\..\\..\\laporan unicode.csv'", 2, 2, 0, "bomb: “Berkas tidak dapat dibaca: bomb.xlsx: … "
+                     "refused as a zip bomb”; CSV imported as upload:laporan unicode.csv"))
     page.close()
