@@ -16,8 +16,11 @@ import csv
 import json
 import math
 import os
+import re
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
+
+from collections import Counter, defaultdict
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -28,14 +31,14 @@ from sqlalchemy import func, select
 from connectors import RecordError, connector_for
 from connectors.files import header_key
 from connectors.generic import GenericConnector, moment, truthy
-from connectors.pipeline import run_import
+from connectors.pipeline import describe_error, run_import
 from connectors.values import (combine_local, flags, parse_date, parse_datetime, parse_duration, parse_float,
                                parse_time, text)
 from models import Complaint, ComplaintIn, QuarantinedRecord
 from regions import load_region
 from regions.normalise import agency_key, name_key, place_key
 
-settings.register_profile("sigap", max_examples=40, deadline=None, derandomize=True,
+settings.register_profile("sigap", max_examples=40, deadline=None, derandomize=True, database=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                                  HealthCheck.filter_too_much])
 settings.register_profile("sigap-long", max_examples=2000, deadline=None,
@@ -70,13 +73,33 @@ SCALAR = st.one_of(st.none(), st.booleans(), TEXT, NUMBER, MOMENT, st.timedeltas
 VALUE = st.one_of(SCALAR, st.lists(SCALAR, max_size=3), st.dictionaries(st.text(max_size=5), SCALAR, max_size=3))
 
 
+# channel -> how the fuzzed records ended ("valid", or the start of the quarantine reason), for the README table
+OUTCOMES: dict[str, Counter] = defaultdict(Counter)
+IMPORTED: dict[str, Counter] = defaultdict(Counter)  # hostile files imported, per channel and database
+
+
+@pytest.fixture(scope="module", autouse=True)
+def outcome_rows():
+    yield
+    for channel, seen in sorted(OUTCOMES.items()):
+        valid = seen.pop("valid", 0)
+        reasons = "; ".join(f"{reason} ×{n}" for reason, n in seen.most_common(3))
+        print(f"\n| fuzzed {channel} records | {valid + sum(seen.values())} | {valid} | {sum(seen.values())} | "
+              f"{reasons} |", end="")
+    for name, seen in sorted(IMPORTED.items()):
+        print(f"\n| {name} | {seen['read']} | {seen['stored']} | {seen['quarantined']} | run succeeded, "
+              f"counts reconcile |", end="")
+
+
 def _outcome(connector, raw) -> ComplaintIn | Exception:
     """What the pipeline's parse step makes of `raw`: a valid record, or the quarantine reason's exception."""
     try:
         record = connector.parse(raw)
     except CLEAR_ERRORS as exc:
         assert str(exc).strip(), "a quarantine reason must say something"
+        OUTCOMES[connector.name][re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", describe_error(exc))[:60]] += 1
         return exc
+    OUTCOMES[connector.name]["valid"] += 1
     assert isinstance(record, ComplaintIn)
     assert record.source_id.strip() and record.channel == connector.name
     assert record.received_at.tzinfo is not None
@@ -333,6 +356,8 @@ def test_hostile_records_in_real_files_end_stored_or_quarantined(samples, engine
         now_stored, now_quarantined = _counts(engine)
         assert now_stored - stored == summary.inserted
         assert now_quarantined - quarantined == summary.quarantined
+        IMPORTED[f"hostile {channel} file ({engine.dialect.name})"].update(
+            read=summary.read, stored=summary.read - summary.quarantined, quarantined=summary.quarantined)
     with engine.connect() as conn:
         reasons = conn.execute(select(QuarantinedRecord.reason, QuarantinedRecord.raw)).all()
     assert all(reason.strip() and raw for reason, raw in reasons)
