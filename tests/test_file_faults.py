@@ -210,6 +210,12 @@ def _binary_csv(tmp_path: Path) -> Path:
     return path
 
 
+def _old_xls(tmp_path: Path) -> Path:
+    path = tmp_path / "laporan.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))  # an OLE2 (Excel 97-2003) header
+    return path
+
+
 def _uncached_formulas(tmp_path: Path) -> Path:
     """Formulas written by a program and never calculated: their cells have no value to read."""
     path = write_xlsx(tmp_path / "generated.xlsx", [report(6200001), report(6200002)])
@@ -228,6 +234,7 @@ UNREADABLE = [  # (channel, file maker, expected in the error, README label)
     ("lapor", _empty_csv, "the file is empty", "LAPOR: an empty file"),
     ("call112", _binary_csv, "not a CSV", "112: a PNG image named .csv"),
     ("lapor", _uncached_formulas, "no saved result", "LAPOR xlsx with formulas never calculated (no saved results)"),
+    ("lapor", _old_xls, "Excel 97-2003 (.xls) files are not supported", "LAPOR: an old Excel 97-2003 .xls"),
 ]
 
 
@@ -238,6 +245,13 @@ def test_unreadable_files_are_refused_whole_with_one_line(monkeypatch, capsys, d
     assert code == 0
     error = unreadable(monkeypatch, capsys, db_url, engine, channel, make(tmp_path), expected)
     OBSERVED.append((label, 0, 0, 0, error))
+
+
+def test_a_file_with_only_its_header_imports_nothing_and_says_so(monkeypatch, capsys, db_url, engine, tmp_path):
+    path = _encoded(tmp_path, "kosong.csv", csv_text([], COLUMNS_20), "utf-8-sig")
+    code, summary, err = run_cli(monkeypatch, capsys, db_url, "lapor", path)
+    assert code == 0 and summary["state"] == "succeeded" and summary["read"] == 0 and err == ""
+    OBSERVED.append(("LAPOR CSV with the header and no rows", 0, 0, 0, "— (a succeeded run that read 0 rows)"))
 
 
 # --- encodings and delimiters: imported, text decoded ------------------------------------------------
