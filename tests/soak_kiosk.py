@@ -1,6 +1,6 @@
 """Soak test for the wall screen: does the server's memory stay flat over a long run?
 
-    python -m tests.soak_kiosk --minutes 30 [--warmup 5] [--sample 15] [--database sqlite:///…-demo.db]
+    python3 tests/soak_kiosk.py --minutes 30 [--warmup 5] [--sample 15] [--database sqlite:///…-demo.db]
 
 Starts the dashboard on a demo database (seeded copy, demo simulator on unless --no-demo), opens the kiosk in a headless
 Chromium with a short rotation, refresh and self-reload interval (so pages, fragments and sessions all churn),
@@ -16,7 +16,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, Dashboard, seeded_database
+if __package__ in (None, ""):  # run as a script: the project root is what `tests.` is relative to
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, Dashboard, seeded_database  # noqa: E402
 
 
 def rss_mb(pid: int) -> float:
@@ -37,12 +40,13 @@ def slope_per_hour(samples: list[tuple[float, float]]) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.soak_kiosk", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python3 tests/soak_kiosk.py", description=__doc__.split("\n")[0])
     parser.add_argument("--minutes", type=float, default=30)
     parser.add_argument("--warmup", type=float, default=None, help="minutes ignored at the start (default: a sixth)")
     parser.add_argument("--sample", type=float, default=15, help="seconds between samples")
     parser.add_argument("--database", default=None, help="a demo database URL (default: a fresh seeded copy)")
     parser.add_argument("--rotate", default="5", help="seconds per kiosk page")
+    parser.add_argument("--pages", default="overview,map,agencies,channels,how", help="the kiosk playlist")
     parser.add_argument("--reload-hours", default="0.05", help="browser self-reload interval (new sessions)")
     parser.add_argument("--no-demo", action="store_true", help="no simulator: the data stays still, so any growth "
                         "is the server's own")
@@ -54,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(tempfile.mkdtemp(prefix="sigap-soak-"))
         print("seeding a small demo database …", flush=True)
         url = seeded_database(folder / "sigap-demo.db")
-    app = Dashboard(url, env={"SIGAP_KIOSK_SECONDS": args.rotate, "SIGAP_KIOSK_REFRESH_SECONDS": "2",
+    app = Dashboard(url, env={"SIGAP_KIOSK_SECONDS": args.rotate, "SIGAP_KIOSK_PAGES": args.pages,
+                              "SIGAP_KIOSK_REFRESH_SECONDS": "2",
                               "SIGAP_CACHE_SECONDS": "2", "SIGAP_DEMO": "0" if args.no_demo else "1",
                               "SIGAP_DEMO_SECONDS": "2",
                               "SIGAP_KIOSK_RELOAD_HOURS": args.reload_hours})
@@ -90,7 +95,8 @@ def report(samples: list[tuple[float, float]], warmup: float) -> int:
     first, last = steady[0][1], steady[-1][1]
     peak = max(m for _, m in steady)
     half = steady[len(steady) // 2:]
-    print(f"after warm-up: start {first:.1f} MB, end {last:.1f} MB, growth {last - first:+.1f} MB, "
+    print(f"after warm-up: start {first:.1f} MB, end {last:.1f} MB, growth {last - first:+.1f} MB "
+          f"({(last - first) / first * 100:+.1f}%), "
           f"peak {peak:.1f} MB, trend {slope_per_hour(steady):+.1f} MB/hour over {len(steady)} samples "
           f"(second half: {slope_per_hour(half):+.1f} MB/hour)")
     return 0

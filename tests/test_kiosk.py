@@ -6,6 +6,7 @@ import json
 import re
 import sqlite3
 import time
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.engine import make_url
 
 from metrics import alerts
-from models import Complaint, ImportRun, ReporterContact
+from models import Complaint, ImportRun, QuarantinedRecord, ReporterContact
 from tests.browser import SCREENSHOTS, Dashboard
 
 NOW = datetime(2026, 11, 22, 7, 0, tzinfo=timezone.utc)
@@ -199,12 +200,17 @@ def rotating(seeded_url):
 def open_kiosk(browser, url: str, width: int = 1920, height: int = 1080):
     page = browser.new_page(viewport={"width": width, "height": height})
     page.goto(url, timeout=90_000)
+    wait_for_kiosk(page)
+    return page
+
+
+def wait_for_kiosk(page, content: str = "[data-testid=stMetricValue]") -> None:
+    """Until the band's figures, the page's own content and the fit-to-screen scale are there."""
     page.wait_for_selector(".st-key-kiosk-band [data-testid=stMetricValue]", timeout=90_000)
-    page.wait_for_selector(".st-key-kiosk-page [data-testid=stMetricValue]", timeout=90_000)
+    page.wait_for_selector(f".st-key-kiosk-page {content}", timeout=90_000)
     page.wait_for_function("() => document.querySelector('.st-key-kiosk-page').getAttribute('data-scale')",
                            timeout=30_000)
     page.wait_for_timeout(2500)  # charts drawn, scale settled
-    return page
 
 
 def kpi(page, name: str) -> int:
@@ -324,60 +330,148 @@ def _wargaku_item(number: int, prefix: str, received: datetime, personal: bool) 
     return item
 
 
-def _import_wargaku(database_url: str, region, count: int, prefix: str, personal: bool = False) -> None:
-    """A small Wargaku API page in the app's real JSON shape, imported with the real connector."""
+def _import_wargaku(database_url: str, region, count: int, prefix: str, personal: bool = False,
+                    unreadable: bool = False) -> None:
+    """A small Wargaku API page in the app's real JSON shape, imported with the real connector. `unreadable`:
+    every item has a date nobody can read, so each is quarantined with its raw content (personal data and all)."""
     from connectors.pipeline import run_import
     from connectors.registry import connector_for
     from models.db import get_engine
 
     now = datetime.now(timezone.utc) - timedelta(minutes=1)
     items = [_wargaku_item(i, prefix, now - timedelta(seconds=i), personal) for i in range(count)]
+    for item in items if unreadable else ():
+        item["created_at"] = "kemarin sore"
     folder = Path(database_url.removeprefix("sqlite:///")).parent
     path = folder / f"wargaku-{prefix}.json"
     path.write_text(json.dumps({"data": items, "page": 1, "per_page": 500, "total": count, "next_page": None}))
     summary = run_import(connector_for("wargaku", region, source=path), get_engine(database_url), source=str(path))
-    assert summary.inserted == count and summary.quarantined == 0, summary.as_dict()
+    expected = (0, count) if unreadable else (count, 0)
+    assert (summary.inserted, summary.quarantined) == expected, summary.as_dict()
+
+
+WALL_PAGES = ("overview", "map", "agencies", "channels", "how")  # every page a wall may show
+PAGE_CONTENT = {"map": "[data-testid=stDeckGlJsonChart]"}  # what shows a page has drawn (else its figures)
 
 
 @pytest.fixture(scope="module")
 def demo_wall(seeded_url, tmp_path_factory):
-    """Demo mode on a demo copy holding complaints full of (fake) personal data."""
+    """A demo copy holding complaints, reporter contacts and quarantined raw records full of (fake) personal
+    data; demo mode is switched on by the URL (?demo=1), every wall page in the playlist."""
     from regions import load_region
 
     url = copy_database(seeded_url, tmp_path_factory.mktemp("kiosk_demo") / "sigap-demo.db")
     _import_wargaku(url, load_region("surabaya"), count=3, prefix="PII", personal=True)
-    app = Dashboard(url, env={"SIGAP_DEMO": "1", "SIGAP_DEMO_SECONDS": "2", "SIGAP_DEMO_SPEED": "900",
-                              "SIGAP_KIOSK_SECONDS": "8", "SIGAP_KIOSK_REFRESH_SECONDS": "3",
-                              "SIGAP_CACHE_SECONDS": "2"})
+    _import_wargaku(url, load_region("surabaya"), count=2, prefix="RAW", personal=True, unreadable=True)
+    app = Dashboard(url, env={"SIGAP_DEMO_SECONDS": "2", "SIGAP_DEMO_SPEED": "900",
+                              "SIGAP_KIOSK_PAGES": ",".join(WALL_PAGES), "SIGAP_KIOSK_SECONDS": "600",
+                              "SIGAP_KIOSK_REFRESH_SECONDS": "3", "SIGAP_CACHE_SECONDS": "2"})
     app.database_url = url
     yield app
     app.stop()
 
 
-def test_demo_kiosk_never_shows_personal_data(demo_wall, browser):
-    from models.db import get_engine
-
-    engine = get_engine(demo_wall.database_url)
+def _stored_personal_data(engine) -> tuple[int, int, int]:
     with engine.connect() as conn:
-        stored = conn.execute(select(ReporterContact.nik).where(ReporterContact.nik == PERSONAL["nik"])).all()
+        contacts = conn.execute(select(func.count()).select_from(ReporterContact.__table__)
+                                .where(ReporterContact.nik == PERSONAL["nik"])).scalar_one()
         texts = conn.execute(select(func.count()).select_from(Complaint.__table__)
                              .where(Complaint.body.contains(PERSONAL["nik"]))).scalar_one()
-    assert stored and texts == 3  # the data is there, in the contact table and in the texts
-    before = _counts(engine)[0]
-    page = open_kiosk(browser, f"{demo_wall.url}/?kiosk=1")
-    assert page.get_by_text("DEMO · data simulasi").count() >= 1
-    contents, urls = [], set()
-    deadline = time.monotonic() + 30  # long enough to rotate through every page of the playlist once or more
-    while time.monotonic() < deadline:
-        contents.append(page.content())
-        urls.add(page.url.split("?")[0])
-        page.wait_for_timeout(1500)
-    page.screenshot(path=str(SCREENSHOTS / "kiosk_demo.png"))
-    needles = [*PERSONAL.values(), "+62" + PERSONAL["phone"][1:], PERSONAL["name"].split()[1]]
-    for html in contents:
-        for needle in needles:
-            assert needle not in html, needle
-    assert len(urls) >= 2, urls  # it rotated while we watched
-    assert _counts(engine)[0] > before  # the simulator kept adding complaints through the import path
-    assert page.locator("[data-testid=stException]").count() == 0
+        raw = conn.execute(select(func.count()).select_from(QuarantinedRecord.__table__)
+                           .where(QuarantinedRecord.raw.contains(PERSONAL["name"]))).scalar_one()
+    return contacts, texts, raw
+
+
+@dataclass
+class Visit:
+    """Every wall page as a browser showed it: HTML, visible text (SVG chart text included) and every
+    websocket message the server sent (tables and map points travel as data, not as HTML)."""
+    html: dict[str, str] = field(default_factory=dict)
+    text: dict[str, str] = field(default_factory=dict)
+    sent: list[str] = field(default_factory=list)
+    screenshot: Path | None = None
+    complaints_added: int = 0  # by the demo simulator while the pages were visited
+
+
+def visit_wall_pages(app, browser, query: str, screenshot: str) -> Visit:
+    visit = Visit(screenshot=SCREENSHOTS / screenshot)
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda data: visit.sent.append(
+        data.decode("utf-8", "replace") if isinstance(data, bytes) else data)))
+    for path in WALL_PAGES:
+        page.goto(f"{app.url}/{'' if path == 'overview' else path}?kiosk=1&{query}", timeout=90_000)
+        wait_for_kiosk(page, PAGE_CONTENT.get(path, "[data-testid=stMetricValue]"))
+        page.wait_for_timeout(3500)  # every fragment has refreshed at least once
+        assert page.locator("[data-testid=stException]").count() == 0, path
+        visit.html[path] = page.content()
+        visit.text[path] = page.evaluate("""() => [document.body.innerText,
+            ...[...document.querySelectorAll('svg text')].map(t => t.textContent)].join('\\n')""")
+    page.screenshot(path=str(visit.screenshot))
     page.close()
+    return visit
+
+
+@pytest.fixture(scope="module")
+def english_demo(demo_wall, browser) -> Visit:
+    """Every wall page, in English, demo mode on by the URL."""
+    from models.db import get_engine
+
+    before = _counts(get_engine(demo_wall.database_url))[0]
+    visit = visit_wall_pages(demo_wall, browser, "lang=en&demo=1", "kiosk_demo_en.png")
+    visit.complaints_added = _counts(get_engine(demo_wall.database_url))[0] - before
+    return visit
+
+
+def test_demo_wall_never_shows_personal_data(demo_wall, english_demo):
+    """Every wall page and the how-it-works page in demo mode: neither the page HTML nor anything the server
+    sends the browser holds the reporters' personal data that the database holds."""
+    from models.db import get_engine
+
+    assert _stored_personal_data(get_engine(demo_wall.database_url)) == (3, 3, 2)  # contacts, texts, raw records
+    needles = [*PERSONAL.values(), "+62" + PERSONAL["phone"][1:], PERSONAL["name"].split()[1],
+               PERSONAL["email"].split("@")[0]]
+    seen = [*english_demo.html.items(), *(("websocket", m) for m in english_demo.sent)]
+    leaks = sorted({(where, needle) for where, text in seen for needle in needles if needle in text})
+    assert not leaks, leaks
+    assert len(english_demo.sent) > 50 and all(english_demo.html.values())  # the check saw real traffic
+    assert all("DEMO · simulated data" in text for text in english_demo.text.values())
+    assert english_demo.complaints_added > 0  # the simulator kept adding complaints through the import path
+
+
+@pytest.fixture(scope="module")
+def indonesian(wall, browser) -> Visit:
+    return visit_wall_pages(wall, browser, "lang=id", "kiosk_wall_id.png")
+
+
+def foreign_texts(lang: str) -> dict[str, str]:
+    """key -> the other language's text, for texts that can only be the other language: plain (no placeholder
+    or markup), not also a word or phrase of `lang` itself, long enough to mean something."""
+    from tests.test_i18n import registered
+
+    pairs = {key: entries[0][0] for key, entries in registered().items()}
+    own, other = (1, 0) if lang == "en" else (0, 1)
+    own_texts = "\n".join(pair[own] for pair in pairs.values()).lower()
+    return {key: pair[other] for key, pair in pairs.items()
+            if len(pair[other]) >= 5 and not re.search(r"[{}*`\[\]<>\\]", pair[other])
+            and pair[other].lower() not in own_texts}
+
+
+FILE_NAMES = re.compile(r"[\w/.-]+\.(?:csv|toml|py|json|xlsx)\b")
+MONTHS = {"en": ("Mei", "Agu", "Okt", "Des"), "id": ("May", "Aug", "Oct", "Dec")}  # the other language's months
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_wall_pages_speak_one_language(lang, request):
+    """No text of the other language on any wall page (labels, titles, chart axes), and dates in its own words."""
+    visit = request.getfixturevalue("english_demo" if lang == "en" else "indonesian")
+    foreign = foreign_texts(lang)
+    assert len(foreign) > 150
+    words = {path: FILE_NAMES.sub("", shown) for path, shown in visit.text.items()}  # districts.csv is no word
+    found = sorted({(path, key, text) for path, shown in words.items() for key, text in foreign.items()
+                    if re.search(r"(?<!\w)" + re.escape(text) + r"(?!\w)", shown, re.IGNORECASE)})
+    assert not found, found
+    months = sorted({(path, m.group()) for path, shown in visit.text.items()
+                     for m in re.finditer(r"\b\d{1,2} (?:%s) \d{4}\b" % "|".join(MONTHS[lang]), shown)})
+    assert not months, months
+    overview = visit.text["overview"]
+    assert re.search(r"\d+\.\d{3}" if lang == "id" else r"\d+,\d{3}", overview)  # 1.236 / 1,236 112 calls

@@ -434,6 +434,9 @@ html, body, .stApp, [data-testid=stAppViewContainer], [data-testid=stMain] {
 .st-key-kiosk-page [data-testid=stHeading]:has(h1) { display: none; }
 [data-testid=stMetricValue] { font-size: 3vw !important; font-weight: 700; color: #ffffff !important;
   font-variant-numeric: tabular-nums; line-height: 1.1; }
+/* Streamlit writes the value inside a paragraph: it takes the value's size, not the body text's */
+[data-testid=stMetricValue] p { font-size: inherit !important; line-height: inherit !important;
+  font-weight: inherit; color: inherit !important; }
 [data-testid=stMetricLabel] p { font-size: 1.1vw !important; text-transform: uppercase; letter-spacing: 0.04em;
   color: #a9bad3 !important; }
 [data-testid=stMetricDelta] { background: rgba(255, 255, 255, 0.07) !important; }
@@ -448,6 +451,8 @@ html, body, .stApp, [data-testid=stAppViewContainer], [data-testid=stMain] {
    under a filter may not draw, and a map keeps its own colours) */
 [data-testid=stDataFrame], [data-testid=stVegaLiteChart], [data-testid=stArrowVegaLiteChart] {
   filter: invert(0.92) hue-rotate(180deg); }
+/* tables draw their cells on a canvas at a laptop's size: magnified for the far end of the room */
+.st-key-kiosk-page [data-testid=stDataFrame] { zoom: 1.25; }
 /* pictures scale with the screen, not with the (scaled-to-fit) column width */
 .st-key-kiosk-page [data-testid=stGraphVizChart] svg { width: 100% !important; height: 31vw !important; }
 /* Streamlit sizes charts for the unscaled width: let them fill their (wider) column, within a height */
