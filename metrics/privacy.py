@@ -394,10 +394,18 @@ def safe_text(text: str | None) -> str:
 _MARKDOWN_SPECIALS = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()<>#+-=.!|~:$"})
 
 
+_WORD_JOINER = "\u2060"  # invisible; splits what Streamlit would still turn into an icon or a link
+_SHORTCODE = re.compile(r":(?=[\w+\-]+(?:/[\w\-]+)?:)")  # ":material/home:", ":smile:", ":+1:"
+_BARE_LINK = re.compile(r"(?i)(?<=https)(?=:)|(?<=http)(?=:)|(?<=www)(?=\.)|(?<=ftp)(?=:)|(?=@)")
+
+
 def markdown_literal(text) -> str:
     """Text for st.markdown, st.caption, st.subheader or a message box that shows exactly as written: every
-    Markdown character escaped, so no emphasis, heading, link, image, ':red[…]' directive, ':icon:' or $LaTeX$."""
-    return str(text).translate(_MARKDOWN_SPECIALS)
+    Markdown character escaped, so no emphasis, heading, link, image, ':red[…]' directive or $LaTeX$; and an
+    invisible word joiner inside ':icon:' shortcodes and bare 'http://…', 'www.…' or e-mail links, which
+    Streamlit would otherwise still turn into icons and links."""
+    text = _BARE_LINK.sub(_WORD_JOINER, _SHORTCODE.sub(":" + _WORD_JOINER, str(text)))
+    return text.translate(_MARKDOWN_SPECIALS)
 
 
 def safe_markdown(text: str | None) -> str:

@@ -242,6 +242,6 @@ else:
         height=min(38 + 35 * len(listing), 460),
         column_config={t("ag_detail"): st.column_config.LinkColumn(display_text=t("ag_open"), width="small")},
     )
-    export_buttons(listing, f"lewat_tenggat_{code.lower()}", key="ag_overdue")
+    export_buttons(listing, f"lewat_tenggat_{code.lower()}", key="ag_overdue", identifiers=(t("ag_source_id"),))
 
 st.caption(f"{t('last_update')}: {fmt_date(context.query(queries.last_update), tz, with_time=True)}")

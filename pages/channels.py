@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from metrics import channels as health_metrics
+from metrics.privacy import mask_pii, safe_markdown
 from ui import context, kiosk
 from ui import filters as ui_filters
 from ui.i18n import fmt_date, fmt_hours, fmt_int, label, register, t
@@ -125,10 +126,10 @@ def draw_card(row) -> None:
         st.markdown(f"**{t('ch_runs_24h')}**: {fmt_int(row['runs_24h'])}{failed} · "
                     f"**{t('ch_quarantine')}**: {fmt_int(row['open_quarantine'])}")
         if row["problem"]:
-            st.caption(f"⚠️ {row['problem']}")
-        if row["last_error"] and row["error_is_current"]:
+            st.caption(f"⚠️ {safe_markdown(row['problem'])}")
+        if row["last_error"] and row["error_is_current"]:  # an error may quote the source: masked, literal
             st.caption(f"**{t('ch_last_error')}** ({fmt_date(row['last_error_at'], tz, with_time=True)}): "
-                       f"{row['last_error'][:300]}")
+                       f"{safe_markdown(row['last_error'][:300])}")
 
 
 st.title(t("nav_channels"))
@@ -165,7 +166,7 @@ with st.expander(t("ch_details")):
             t("ch_last_run"): [counts_text(r, "last") if r["last_run_state"] else "–" for _, r in health.iterrows()],
             t("ch_today"): [counts_text(r, "today") for _, r in health.iterrows()],
             t("ch_runs_24h"): [fmt_int(v) for v in health["runs_24h"]],
-            t("ch_last_error"): [e or "" for e in health["last_error"]],
+            t("ch_last_error"): [mask_pii(e) if e else "" for e in health["last_error"]],
         },
         hide_index=True, width="stretch",
     )
@@ -187,17 +188,17 @@ else:
         {
             t("ch_when"): [fmt_date(v, tz, with_time=True) for v in records["created_at"]],
             t("channel"): [label("channel", c) for c in records["channel"]],
-            t("ch_source_id"): [s or "–" for s in records["source_id"]],
-            t("ch_reason"): list(records["reason"]),
-            t("ch_raw"): [" ".join(r.split()) for r in records["raw"]],
+            t("ch_source_id"): [mask_pii(s) if s else "–" for s in records["source_id"]],
+            t("ch_reason"): [mask_pii(r) for r in records["reason"]],  # a reason may quote the bad value
+            t("ch_raw"): [" ".join(mask_pii(r).split()) for r in records["raw"]],
         },
         hide_index=True, width="stretch",
     )
     with st.expander(t("ch_raw_latest")):
         for _, record in records.head(10).iterrows():
             st.caption(f"{fmt_date(record['created_at'], tz, with_time=True)} · {label('channel', record['channel'])}"
-                       f" · {record['source_id'] or '–'} · {record['reason']}")
-            st.code(record["raw"], language="json")
+                       f" · {safe_markdown(record['source_id'] or '–')} · {safe_markdown(record['reason'])}")
+            st.code(mask_pii(record["raw"]), language="json")  # field names too: a CSV header can be anything
 
 
 def _after_action(kind: str, message: str) -> None:
@@ -220,7 +221,7 @@ with st.expander(t("ch_admin")):
         if result.state == "busy":
             _after_action("warning", t("ch_busy", channel=name))
         elif result.state == "failed":
-            _after_action("error", t("ch_poll_failed", channel=name, error=result.error))
+            _after_action("error", t("ch_poll_failed", channel=name, error=safe_markdown(result.error)))
         else:
             totals = {c: sum(getattr(r, c) for r in result.runs) for c in ("read", "inserted", "updated",
                                                                            "quarantined")}
@@ -239,6 +240,6 @@ with st.expander(t("ch_admin")):
                 "ch_reprocess_done", channel=name, reprocessed=fmt_int(done.reprocessed),
                 considered=fmt_int(done.considered), inserted=fmt_int(done.inserted), updated=fmt_int(done.updated),
                 superseded=fmt_int(done.superseded), still=fmt_int(done.still_quarantined))
-                + (f" — {done.error}" if done.error else ""))
+                + (f" — {safe_markdown(done.error)}" if done.error else ""))
 
 st.caption(f"{t('ch_updated')}: {fmt_date(now, tz, with_time=True)}")

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from metrics import queries
-from metrics.privacy import mask_pii, neutralise_markup, safe_text
+from metrics.privacy import markdown_literal, neutralise_markup, safe_markdown, safe_text
 from reports import data
 from ui import auth, context
 from ui import filters as ui_filters
@@ -298,7 +298,8 @@ def detail(complaint_id: int) -> None:
     categories = context.query(queries.category_labels, language())
     district_names = context.query(queries.district_names)
     with st.container(border=True, key="ma_detail_box"):
-        st.subheader(f"{t('ma_detail')} · {label('channel', complaint['channel'])} {complaint['source_id']}")
+        st.subheader(f"{t('ma_detail')} · {label('channel', complaint['channel'])} "
+                     f"{markdown_literal(complaint['source_id'])}")
         facts = [
             (t("status"), label("status", complaint["status"])),
             (t("received_at"), fmt_date(complaint["received_at"], tz, with_time=True)),
@@ -310,7 +311,7 @@ def detail(complaint_id: int) -> None:
             (t("ma_resolved_at"), fmt_date(complaint["resolved_at"], tz, with_time=True)),
         ]
         for column, (name, value) in zip(st.columns(4) * 2, facts):
-            column.markdown(f"**{name}**  \n{neutralise_markup(str(value))}")
+            column.markdown(f"**{name}**  \n{markdown_literal(neutralise_markup(str(value)))}")
         st.markdown(f"**{t('ma_title')}**")
         st.text(shown_text(complaint["title"], rights))
         st.markdown(f"**{t('ma_body')}**")
@@ -342,7 +343,7 @@ def overdue_section() -> None:
             column_config={t("received_at"): st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm"),
                            t("due_at"): st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm")},
         )
-        export_buttons(table, "aduan_lewat_tenggat", key="ma_overdue")
+        export_buttons(table, "aduan_lewat_tenggat", key="ma_overdue", identifiers=(t("id"),))
         rows = picked.selection.rows if picked else []
         if rows:
             detail(int(overdue.iloc[rows[0]]["id"]))
@@ -351,7 +352,7 @@ def overdue_section() -> None:
     if number:
         complaint_id = find_by_number(number)
         if complaint_id is None:
-            st.warning(t("ma_not_found", number=mask_pii(number)[:40]))
+            st.warning(t("ma_not_found", number=safe_markdown(number[:40])))
         else:
             detail(complaint_id)
     else:

@@ -34,7 +34,8 @@ register({
 # Reporter identity: never exported, whatever the role (reporter_contact stays in the database).
 PERSONAL_COLUMNS = frozenset({"name", "nik", "phone", "email", "address", "nama", "telepon", "alamat", "no_hp",
                               "reporter", "pelapor", "kontak", "contact"})
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# What makes a spreadsheet read a cell as a formula (or DDE command), also in full width and after blanks
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 MAX_WIDTH = 60
@@ -47,11 +48,16 @@ def _is_personal(column) -> bool:
     return key in PERSONAL_COLUMNS or key.startswith(("reporter", "pelapor")) or key.endswith("_nik")
 
 
-def sanitise(frame: pd.DataFrame, personal_data: bool = False) -> pd.DataFrame:
-    """The frame fit to leave: identity columns dropped; text masked unless the viewer has personal-data rights."""
+def sanitise(frame: pd.DataFrame, personal_data: bool = False, identifiers=()) -> pd.DataFrame:
+    """The frame fit to leave: identity columns dropped; text masked unless the viewer has personal-data rights.
+
+    `identifiers` name columns of record numbers as the page shows them (a social post id such as
+    "1338934216477_2123407107158966" is not a NIK): left as they are."""
     clean = frame.drop(columns=[c for c in frame.columns if _is_personal(c)]).copy()
     if not personal_data:
         for column in clean.columns:
+            if column in identifiers:
+                continue
             if not pd.api.types.is_numeric_dtype(clean[column]):  # object or string dtype: mask every text
                 clean[column] = pd.Series([mask_pii(v) if isinstance(v, str) else v for v in clean[column]],
                                           index=clean.index, dtype=object)
@@ -83,14 +89,15 @@ def _missing(value) -> bool:
 
 def _guard(text: str) -> str:
     """CSV: a leading apostrophe keeps =SUM(...) and friends from running in a spreadsheet."""
-    return "'" + text if text.startswith(FORMULA_START) and not _NUMBER.match(text) else text
+    risky = text.lstrip(" \u00a0\u3000").startswith(FORMULA_START) or text.startswith(FORMULA_START)
+    return "'" + text if risky and not _NUMBER.match(text) else text
 
 
 def to_csv(frame: pd.DataFrame, tz: ZoneInfo) -> bytes:
     """UTF-8 with a byte-order mark (Excel reads Indonesian text right), dates as local 'YYYY-MM-DD HH:MM'."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([str(c) for c in frame.columns])
+    writer.writerow([_guard(str(c)) for c in frame.columns])
     for row in _cells(frame, tz):
         writer.writerow([_csv_value(v) for v in row])
     return out.getvalue().encode("utf-8-sig")
@@ -116,6 +123,7 @@ def to_xlsx(frame: pd.DataFrame, tz: ZoneInfo, sheet: str = "Sigap") -> bytes:
     ws.title = re.sub(r"[\[\]:*?/\\]", " ", sheet)[:31] or "Sigap"
     ws.append([str(c) for c in frame.columns])
     for cell in ws[1]:
+        cell.data_type = "s"  # a header is text too, never a formula
         cell.fill, cell.font = HEADER_FILL, HEADER_FONT
         cell.alignment = Alignment(vertical="center", wrap_text=True)
     for row in _cells(frame, tz):
@@ -164,9 +172,9 @@ def _display_width(value) -> int:
 
 
 def export_bytes(frame: pd.DataFrame, fmt: str, tz: ZoneInfo, personal_data: bool = False,
-                 sheet: str = "Sigap") -> bytes:
+                 sheet: str = "Sigap", identifiers=()) -> bytes:
     """The file for `fmt` ('csv' or 'xlsx') of the frame, sanitised for the viewer."""
-    clean = sanitise(frame, personal_data)
+    clean = sanitise(frame, personal_data, identifiers)
     return to_csv(clean, tz) if fmt == "csv" else to_xlsx(clean, tz, sheet)
 
 
@@ -175,12 +183,12 @@ def file_name(name: str, fmt: str, today: date | None = None) -> str:
     return f"sigap_{slug}_{(today or date.today()).isoformat()}.{fmt}"
 
 
-def _producer(frame, fmt, tz, personal_data, name, filename, user, filters_text, engine):
+def _producer(frame, fmt, tz, personal_data, name, filename, user, filters_text, engine, identifiers=()):
     """Made when the button is pressed (on Streamlit's download thread): build the file, then audit it."""
     def produce() -> bytes:
         from models.auth import audit
 
-        content = export_bytes(frame, fmt, tz, personal_data, sheet=name)
+        content = export_bytes(frame, fmt, tz, personal_data, sheet=name, identifiers=identifiers)
         audit(engine, user.username if user else "wall", "exported", obj=filename,
               detail=f"{len(frame)} rows; columns: {', '.join(map(str, frame.columns))}; {filters_text}")
         return content
@@ -194,9 +202,11 @@ def personal_data_allowed(user, requested: bool) -> bool:
     return bool(requested and user is not None and user.role in PERSONAL_DATA_ROLES)
 
 
-def export_buttons(frame: pd.DataFrame, name: str, *, personal_data: bool = False, key: str | None = None) -> None:
+def export_buttons(frame: pd.DataFrame, name: str, *, personal_data: bool = False, key: str | None = None,
+                   identifiers=()) -> None:
     """CSV and Excel download buttons for `frame`, exactly as shown; `personal_data` only where the viewer has
-    the rights to the text in it (agency heads, own agency). Every download is written to the audit log."""
+    the rights to the text in it (agency heads, own agency); `identifiers`: record-number columns, never masked.
+    Every download is written to the audit log."""
     from ui import auth, context
 
     user = auth.current_user()
@@ -208,7 +218,7 @@ def export_buttons(frame: pd.DataFrame, name: str, *, personal_data: bool = Fals
         filename = file_name(name, fmt)
         row.download_button(
             t(f"export_{fmt}"), _producer(frame.copy(), fmt, tz, allowed, name, filename, user, filters_text,
-                                          context.engine()),
+                                          context.engine(), tuple(identifiers)),
             file_name=filename, mime=MIMES[fmt], key=f"export_{key or name}_{fmt}", help=t("export_help"),
             icon=":material/download:", on_click="ignore",
         )
