@@ -50,8 +50,8 @@ def _subprocess(module: str, *args: str, env: dict | None = None) -> None:
         raise RuntimeError(f"{module} failed ({done.returncode}): {done.stderr[-3000:]}")
 
 
-def measure_pages(workspace: Workspace, db_path: Path, repeat: int, with_duckdb: bool) -> dict:
-    url = f"sqlite:///{db_path}"
+def measure_pages(workspace: Workspace, url: str, repeat: int, with_duckdb: bool) -> dict:
+    """Every page through AppTest, each page's metric calls replayed, DuckDB reference, on the database at url."""
     served_path, calls_path = workspace.root / "served.json", workspace.root / "calls.pickle"
     log("pages: serving every page through AppTest (cold, warm)")
     _subprocess("bench.serve", url, str(served_path), "--repeat", str(repeat), "--calls", str(calls_path))
@@ -80,7 +80,7 @@ def measure_pages(workspace: Workspace, db_path: Path, repeat: int, with_duckdb:
         if duck.available():
             parquet = workspace.root / "complaint.parquet"
             log("pages: DuckDB reference on a Parquet copy")
-            result["duckdb_export_s"] = round(duck.export_parquet(db_path, parquet), 3)
+            result["duckdb_export_s"] = round(duck.export_parquet(url, parquet), 3)
             for page, timings in duck.time_calls(parquet, calls, repeat).items():
                 if not timings or page not in pages or "functions" not in pages[page]:
                     continue
@@ -100,43 +100,51 @@ def run(args) -> dict:
 
     started = time.perf_counter()
     now = datetime.now(timezone.utc)
+    ingest_rows = args.ingest_rows or args.rows
+    pg_database = None
     workspace = Workspace(args.workdir, keep=args.keep)
-    result: dict = {"rows": args.rows, "repeat": args.repeat, "started_at": now.isoformat(timespec="seconds"),
+    result: dict = {"rows": args.rows, "ingest_rows": ingest_rows, "repeat": args.repeat, "started_at": now.isoformat(timespec="seconds"),
                     "machine": {"cpus": os.cpu_count(), "load_average": list(os.getloadavg()),
                                 "python": platform.python_version(), "sqlite": __import__("sqlite3").sqlite_version},
                     "raw": {}}
     try:
-        log(f"generating {args.rows} complaints and validating them as ComplaintIn")
-        began = time.perf_counter()
-        dataset = data.dataset(args.rows, now=now)
-        result["raw"]["generate_s"] = round(time.perf_counter() - began - dataset.validate_s, 3)
-        result["raw"]["validate_s"] = round(dataset.validate_s, 3)
-        result["raw"]["validate_us_per_record"] = round(dataset.validate_s / args.rows * 1e6, 2)
+        sqlite_ingest = {"database": None}
+        result["cpu_ratios"] = {}
+        result["ingest_ratio"] = result["reimport_ratio"] = None
+        if not args.skip_ingest:
+            log(f"generating {ingest_rows} complaints and validating them as ComplaintIn")
+            began = time.perf_counter()
+            dataset = data.dataset(ingest_rows, now=now)
+            result["raw"]["generate_s"] = round(time.perf_counter() - began - dataset.validate_s, 3)
+            result["raw"]["validate_s"] = round(dataset.validate_s, 3)
+            result["raw"]["validate_us_per_record"] = round(dataset.validate_s / ingest_rows * 1e6, 2)
 
-        log(f"ingest (SQLite): pipeline vs bare executemany, {args.repeat}x")
-        sqlite_ingest = ingest.sqlite_ingest(workspace, dataset.records, args.repeat, keep_last=not args.skip_pages)
-        timings = sqlite_ingest["timings"]
-        result["raw"]["ingest_sqlite"] = {k: t.as_dict() for k, t in timings.items()}
-        result["raw"]["ingest_sqlite_counts"] = sqlite_ingest["counts"]
-        first, again = (_ratios(timings, "pipeline_first", "bare_first"),
-                        _ratios(timings, "pipeline_reimport", "bare_reimport"))
-        result["ingest_ratio"], result["reimport_ratio"] = first["wall"], again["wall"]
-        result["cpu_ratios"] = {"ingest": first["cpu"], "reimport": again["cpu"]}
+            log(f"ingest (SQLite): pipeline vs bare executemany, {args.repeat}x")
+            keep = not args.skip_pages and not args.pages_postgres and ingest_rows == args.rows
+            sqlite_ingest = ingest.sqlite_ingest(workspace, dataset.records, args.repeat, keep_last=keep)
+            timings = sqlite_ingest["timings"]
+            result["raw"]["ingest_sqlite"] = {k: t.as_dict() for k, t in timings.items()}
+            result["raw"]["ingest_sqlite_counts"] = sqlite_ingest["counts"]
+            first, again = (_ratios(timings, "pipeline_first", "bare_first"),
+                            _ratios(timings, "pipeline_reimport", "bare_reimport"))
+            result["ingest_ratio"], result["reimport_ratio"] = first["wall"], again["wall"]
+            result["cpu_ratios"] = {"ingest": first["cpu"], "reimport": again["cpu"]}
 
-        if args.postgres:
-            log(f"ingest (PostgreSQL): pipeline vs bare executemany, {args.repeat}x")
-            pg = ingest.postgres_ingest(args.postgres, dataset.records, args.repeat)
-            result["raw"]["ingest_postgres"] = {k: t.as_dict() for k, t in pg["timings"].items()}
-            result["postgres"] = {
-                "ingest_ratio": _ratios(pg["timings"], "pipeline_first", "bare_first")["wall"],
-                "reimport_ratio": _ratios(pg["timings"], "pipeline_reimport", "bare_reimport")["wall"],
-            }
-        del dataset
-        gc.collect()
+            if args.postgres:
+                log(f"ingest (PostgreSQL): pipeline vs bare executemany, {args.repeat}x")
+                pg = ingest.postgres_ingest(args.postgres, dataset.records, args.repeat)
+                result["raw"]["ingest_postgres"] = {k: t.as_dict() for k, t in pg["timings"].items()}
+                pg_first = _ratios(pg["timings"], "pipeline_first", "bare_first")
+                pg_again = _ratios(pg["timings"], "pipeline_reimport", "bare_reimport")
+                result["postgres"] = {"ingest_rows": ingest_rows, "ingest_ratio": pg_first["wall"],
+                                      "reimport_ratio": pg_again["wall"], "ingest_cpu_ratio": pg_first["cpu"],
+                                      "reimport_cpu_ratio": pg_again["cpu"]}
+            del dataset
+            gc.collect()
 
         if not args.skip_file:
-            log(f"file import: {args.rows}-row 112 CSV through the CLI vs pandas + bare upsert, {args.repeat}x")
-            files = fileimport.measure(workspace, args.rows, args.repeat, now=now)
+            log(f"file import: {ingest_rows}-row 112 CSV through the CLI vs pandas + bare upsert, {args.repeat}x")
+            files = fileimport.measure(workspace, ingest_rows, args.repeat, now=now)
             result["raw"]["file_import"] = {k: t.as_dict() for k, t in files["timings"].items()}
             result["raw"]["file_import_summary"] = {k: files["summary"].get(k) for k in
                                                     ("read", "inserted", "updated", "unchanged", "quarantined")}
@@ -147,11 +155,36 @@ def run(args) -> dict:
         else:
             result["file_import_ratio"] = None
 
-        if not args.skip_pages and sqlite_ingest["database"]:
-            result.update(measure_pages(workspace, sqlite_ingest["database"], args.repeat, not args.no_duckdb))
-        else:
+        if args.skip_pages:
             result.update(pages={}, map_bytes=None, peak_rss_mb=None)
+        else:
+            if args.pages_url:
+                url = args.pages_url
+                result["pages_database"] = f"{url.split(':', 1)[0]} (given with --pages-url)"
+            elif args.pages_postgres:
+                from bench import bulkload
+
+                pg_database, url = bulkload.create_database(args.postgres)
+                log(f"pages: loading {args.rows:,} complaints into PostgreSQL with COPY (not the pipeline)")
+                result["raw"]["bulk_load"] = bulkload.load(url, args.rows, now=now, log=log)
+                result["pages_database"] = "postgresql (COPY-loaded)"
+            elif sqlite_ingest["database"]:
+                url = f"sqlite:///{sqlite_ingest['database']}"
+                result["pages_database"] = "sqlite (pipeline-loaded)"
+            else:
+                from bench import bulkload
+
+                path = workspace.fresh("pages")
+                log(f"pages: loading {args.rows:,} complaints into SQLite with executemany (not the pipeline)")
+                result["raw"]["bulk_load"] = bulkload.load_sqlite(path, args.rows, now=now, log=log)
+                url = f"sqlite:///{path}"
+                result["pages_database"] = "sqlite (bulk-loaded)"
+            result.update(measure_pages(workspace, url, args.repeat, not args.no_duckdb))
     finally:
+        if pg_database and not args.keep:
+            from bench import bulkload
+
+            bulkload.drop_database(args.postgres, pg_database)
         workspace.cleanup()
     result["total_s"] = round(time.perf_counter() - started, 1)
     result["bars"] = BARS
@@ -214,11 +247,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-file", action="store_true", help="skip the file-import measurement")
     parser.add_argument("--skip-pages", action="store_true", help="skip pages, map payload and peak RSS")
     parser.add_argument("--no-duckdb", action="store_true", help="skip the DuckDB reference column")
+    parser.add_argument("--ingest-rows", type=int, default=None,
+                        help="rows for the ingest and file-import measurements (default: --rows)")
+    parser.add_argument("--skip-ingest", action="store_true",
+                        help="skip the ingest measurement (the pages' SQLite file is then bulk-loaded)")
+    parser.add_argument("--pages-postgres", action="store_true",
+                        help="measure the pages on PostgreSQL (needs --postgres): a throw-away database "
+                             "loaded with COPY, not through the pipeline")
+    parser.add_argument("--pages-url", default=None,
+                        help="measure the pages on this existing database (e.g. one `python -m bench.bulkload` "
+                             "loaded); --rows then only labels the run")
     args = parser.parse_args(argv)
     if args.repeat is None:
         args.repeat = 3 if args.rows < 500_000 else 1
     if args.rows < 100 or args.repeat < 1:
         parser.error("--rows must be at least 100 and --repeat at least 1")
+    if args.pages_postgres and not args.postgres:
+        parser.error("--pages-postgres needs --postgres URL")
     result = run(args)
     print(table(result), file=sys.stderr if args.json else sys.stdout)
     if args.json:

@@ -15,7 +15,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.engine import Engine
 
 from metrics.filters import C, Filters
-from metrics.sql import hours_between, local_date, percentiles, share
+from metrics.sql import grouped_percentiles, hours_between, local_date, percentiles_of, share
 from models import OPEN_STATUSES, RESPONDED_STATUSES, Agency, District, Kind
 
 OPEN = tuple(s.value for s in OPEN_STATUSES)
@@ -99,8 +99,8 @@ def headline(engine: Engine, filters: Filters, now: datetime, tz: ZoneInfo) -> H
         ).where(*period)).one()
         current = conn.execute(select(func.count(), _count_if(is_overdue(now)))
                                .where(*filters.dimension_clauses(), is_open())).one()
-        response = percentiles(conn, hours_between(dialect, C.received_at, C.first_response_at), period)
-        resolution = percentiles(conn, hours_between(dialect, C.received_at, C.resolved_at), period)
+        response, resolution = percentiles_of(conn, [hours_between(dialect, C.received_at, C.first_response_at),
+                                                     hours_between(dialect, C.received_at, C.resolved_at)], period)
     return Headline(
         received=row[0], received_today=row[1], resolved=row[2], actionable=row[3],
         open_now=current[0], overdue_now=current[1],
@@ -177,9 +177,9 @@ def agency_ranking(engine: Engine, filters: Filters, now: datetime, tz: ZoneInfo
                                      .where(*filters.previous().period_clauses(tz)).group_by(C.agency_code)).all())
         names = dict(conn.execute(select(A.code, func.coalesce(A.short_name, A.name))).all())
         response_hours = hours_between(dialect, C.received_at, C.first_response_at)
-        medians = {}
-        for code, *_ in rows:
-            medians[code] = percentiles(conn, response_hours, [*period, C.agency_code == code], (0.5,))[0]
+        # one grouped query, not one percentile query per agency (at 1M rows: one scan instead of ~20)
+        medians = {code: p50 for (code,), (_, (p50,)) in grouped_percentiles(
+            conn, response_hours, (C.agency_code,), [*period, C.agency_code.isnot(None)], (0.5,)).items()}
     table = pd.DataFrame([{
         "agency_code": code, "agency": names.get(code, code), "received": n, "resolved": resolved,
         "actionable": actionable, "resolution_rate": share(resolved, actionable),

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from metrics import queries
 from metrics.filters import C, Filters
 from metrics.queries import NOT_ACTIONABLE, RESOLVED, _count_if, is_open, is_overdue
-from metrics.sql import hours_between, share
+from metrics.sql import grouped_percentiles, hours_between, share
 from models import Agency
 
 A = Agency.__table__.c
@@ -56,21 +56,10 @@ def _resolution_sla(now: datetime):
 
 
 def _median_response_by_agency(conn, where: list) -> dict[str, float]:
-    """Median hours from receipt to first response per agency, in one query on either database.
-
-    Window functions number each agency's values in order; the median is the middle row, or the mean
-    of the two middle rows (the same value as PostgreSQL's percentile_cont(0.5)).
-    """
+    """Median hours from receipt to first response per agency (percentile_cont(0.5)), in one query."""
     hours = hours_between(conn.dialect.name, C.received_at, C.first_response_at)
-    ranked = select(
-        C.agency_code.label("agency_code"), hours.label("hours"),
-        func.row_number().over(partition_by=C.agency_code, order_by=hours).label("position"),
-        func.count().over(partition_by=C.agency_code).label("n"),
-    ).where(*where, C.agency_code.isnot(None), C.first_response_at.isnot(None)).subquery()
-    middle = or_(ranked.c.position == (ranked.c.n + 1) // 2, ranked.c.position == (ranked.c.n + 2) // 2)
-    rows = conn.execute(select(ranked.c.agency_code, func.avg(ranked.c.hours))
-                        .where(middle).group_by(ranked.c.agency_code)).all()
-    return {code: float(value) for code, value in rows if value is not None}
+    stats = grouped_percentiles(conn, hours, (C.agency_code,), [*where, C.agency_code.isnot(None)], (0.5,))
+    return {code: median for (code,), (_, (median,)) in stats.items() if median is not None}
 
 
 def league_table(engine: Engine, filters: Filters, now: datetime, tz: ZoneInfo) -> pd.DataFrame:

@@ -10,13 +10,13 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import Float, Integer, and_, case, cast, func, literal, or_, select
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.sql import ColumnElement
 
 from metrics.filters import C, Filters
 from metrics.queries import RESOLVED, _count_if, _sla_counts, is_open, is_overdue
-from metrics.sql import hours_between, share, utc_offset_hours
+from metrics.sql import grouped_percentiles, hours_between, share, utc_offset_hours
 from models import RESPONDED_STATUSES
 from regions import Region
 from regions.sla import SlaBook
@@ -78,43 +78,6 @@ def distribution(engine: Engine, filters: Filters, measure: str, tz: ZoneInfo) -
     frame = _bucket_frame(dict(rows), DURATION_EDGES_H)
     frame["share"] = frame["count"] / max(int(frame["count"].sum()), 1)
     return frame
-
-
-def grouped_percentiles(conn: Connection, value: ColumnElement, groups: tuple, where: list,
-                        fractions=(0.5, 0.9)) -> dict[tuple, tuple[int, list[float]]]:
-    """{(group values...): (n, [percentile per fraction])}, interpolated like percentile_cont; one query.
-
-    SQLite has no percentile function: rank the values per group with window functions and fetch only the
-    one or two rows each percentile lies between. `groups=()` gives one key, `()`, for all rows.
-    """
-    where = [*where, value.isnot(None)]
-    if conn.dialect.name == "postgresql":
-        columns = [func.percentile_cont(f).within_group(value) for f in fractions]
-        rows = conn.execute(select(*groups, func.count(), *columns).where(*where).group_by(*groups)).all()
-        width = len(groups)
-        return {tuple(r[:width]): (r[width], [float(v) for v in r[width + 1:]]) for r in rows if r[width]}
-    partition = {"partition_by": list(groups)} if groups else {}
-    ranked = select(
-        *[g.label(f"g{i}") for i, g in enumerate(groups)], cast(value, Float).label("v"),
-        func.row_number().over(order_by=value, **partition).label("rank"),
-        func.count().over(**partition).label("n"),
-    ).where(*where).subquery()
-    keys = [ranked.c[f"g{i}"] for i in range(len(groups))]
-    wanted = [cast(literal(f) * (ranked.c.n - 1), Integer) + offset for f in fractions for offset in (1, 2)]
-    rows = conn.execute(select(*keys, ranked.c.n, ranked.c.rank, ranked.c.v)
-                        .where(or_(*[ranked.c.rank == w for w in wanted]))).all()
-    by_group: dict[tuple, tuple[int, dict]] = {}
-    for *key, n, rank, v in rows:
-        by_group.setdefault(tuple(key), (n, {}))[1][rank] = v
-    return {key: (n, [_interpolate(values, n, f) for f in fractions]) for key, (n, values) in by_group.items()}
-
-
-def _interpolate(values: dict[int, float], n: int, fraction: float) -> float:
-    position = fraction * (n - 1)
-    lower = int(position)
-    low = values[lower + 1]
-    high = values.get(lower + 2, low)
-    return float(low + (high - low) * (position - lower))
 
 
 def local_week(dialect: str, column, tz: ZoneInfo) -> ColumnElement:
