@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import socket
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from email.utils import formatdate
@@ -248,6 +249,12 @@ def test_a_fault_is_shown_and_the_next_poll_stores_every_record_once(case, serve
                       f"next poll | 0 | `{error}` |")
 
 
+def plain(markdown: str) -> str:
+    """Text as a reader sees it: without Markdown escapes and invisible characters (the page keeps a URL from
+    turning into a link with a word joiner)."""
+    return "".join(c for c in markdown if c != "\\" and unicodedata.category(c) != "Cf")
+
+
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_the_channel_page_shows_the_failures_and_then_the_recovery(server, region, db_url, engine, monkeypatch):
     """pages/channels.py itself (Streamlit AppTest): the failing feed's card carries its error; after the next
@@ -275,7 +282,7 @@ def test_the_channel_page_shows_the_failures_and_then_the_recovery(server, regio
         app.session_state["filters"] = Filters(start=date(2025, 9, 1), end=date(2025, 11, 14))
         app.run()
         assert not app.exception, [e.value for e in app.exception]
-        return app, "\n".join(c.value for c in app.caption).replace("\\", "")  # without Markdown escapes
+        return app, plain("\n".join(c.value for c in app.caption))
 
     app, captions = page_text()
     assert skipped.error[:300] in captions and limited.error[:300] in captions
