@@ -249,6 +249,30 @@ def test_two_dashboards_and_two_workers_share_one_postgresql_database(fresh_post
                 future.result().stop()
 
 
+PREPARE_SCRIPT = """
+import pathlib, sys, time
+from models.db import get_engine, prepare_database
+go = pathlib.Path(sys.argv[2])
+while not go.exists():  # everything imported: start together
+    time.sleep(0.01)
+prepare_database(get_engine(sys.argv[1]))
+"""
+
+
+def test_processes_preparing_an_empty_database_together_take_turns(fresh_postgres, tmp_path):
+    url, engine = fresh_postgres
+    go = tmp_path / "go"
+    processes = [subprocess.Popen([sys.executable, "-c", PREPARE_SCRIPT, url, str(go)], cwd=PROJECT_ROOT,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    time.sleep(3)  # let them import
+    go.touch()
+    results = [(p.wait(timeout=120), p.stderr.read()[-1500:]) for p in processes]
+    assert all(code == 0 for code, _ in results), results
+    with engine.connect() as conn:
+        assert conn.execute(text("select count(*) from alembic_version")).scalar_one() == 1
+        assert conn.execute(text("select count(*) from district")).scalar_one() > 0
+
+
 def assert_polled_once_per_interval_one_at_a_time(channel_runs) -> None:
     """Runs never overlap, and start at least 0.8 interval apart (apart from the takeover after a crash)."""
     for before, run in zip(channel_runs, channel_runs[1:]):
