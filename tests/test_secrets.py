@@ -25,8 +25,10 @@ SHAPED = {
     "Google API key": re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"),
     "Stripe key": re.compile(r"\b[sr]k_live_[0-9A-Za-z]{16,}"),
     "JSON web token": re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"),
-    # user:password@host, except placeholders (***, $VAR, <password>) and the reserved example domains (RFC 2606)
-    "password in a URL": re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s/:@'\"]+:(?!\*+@|\$\{?\w+\}?@|<[^>]*>@)[^\s/@'\"]+@"
+    # user:password@host, except placeholders (***, $VAR, <password>, the word password) and the reserved
+    # example domains (RFC 2606)
+    "password in a URL": re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s/:@'\"]+:"
+                                    r"(?!\*+@|\$\{?\w+\}?@|<[^>]*>@|\{\w*\}@|(?i:pass(?:word|wd)?)@)[^\s/@'\"]+@"
                                     r"(?![\w.-]*\bexample\b)"),
     "bearer token": re.compile(r"\bBearer\s+(?!\$|<|\{|TOKEN\b)[A-Za-z0-9._~+/-]{16,}=*"),
 }
@@ -101,6 +103,7 @@ def test_the_scan_finds_literal_secrets_in_configuration(line, config):
     "export DATABASE_URL=postgresql://sigap@db.example.go.id:5432/sigap",
     "postgresql://postgres:***@127.0.0.1:5432/sigap",
     "postgresql+psycopg://sigap:secret@db.example.go.id/sigap",
+    "| `DATABASE_URL` | all | the database (`postgresql://user:password@host:5432/db`) |",
     "Authorization: Bearer $TOKEN",
 ])
 def test_the_scan_passes_environment_references_and_urls_without_passwords(line):
@@ -121,9 +124,8 @@ def test_api_credentials_in_channels_toml_come_from_the_environment(monkeypatch)
         for channel, settings in tomllib.loads(path.read_text(encoding="utf-8")).items():
             value = settings.get("auth_header", "") if isinstance(settings, dict) else ""
             assert not value or "$" in value, f"{path}: [{channel}] auth_header holds a literal credential"
-    monkeypatch.setenv("SIGAP_TEST_TOKEN", "from-the-environment")
-    assert auth_header("x", "Authorization: Bearer $SIGAP_TEST_TOKEN") == {
-        "Authorization": "Bearer from-the-environment"}
+    monkeypatch.setenv("SIGAP_TEST_TOKEN", "from-env")
+    assert auth_header("x", "Authorization: Bearer $SIGAP_TEST_TOKEN") == {"Authorization": "Bearer from-env"}
     monkeypatch.delenv("SIGAP_TEST_TOKEN")
     with pytest.raises(SourceError, match="not set in the environment"):
         auth_header("x", "Authorization: Bearer $SIGAP_TEST_TOKEN")
