@@ -93,9 +93,10 @@ class Worker:
 
     def __init__(self, env: dict, region, log_path):
         self.log = log_path
-        self.process = subprocess.Popen([sys.executable, "-m", "connectors", "worker", "--region", str(region)],
-                                        cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL,
-                                        stderr=log_path.open("w"))
+        with log_path.open("w") as log:
+            self.process = subprocess.Popen([sys.executable, "-m", "connectors", "worker", "--region",
+                                             str(region)], cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL,
+                                            stderr=log)
         self.pid = self.process.pid
 
     def text(self) -> str:
@@ -253,7 +254,8 @@ PREPARE_SCRIPT = """
 import pathlib, sys, time
 from models.db import get_engine, prepare_database
 go = pathlib.Path(sys.argv[2])
-while not go.exists():  # everything imported: start together
+pathlib.Path(sys.argv[3]).touch()  # everything imported: ready to start together
+while not go.exists():
     time.sleep(0.01)
 prepare_database(get_engine(sys.argv[1]))
 """
@@ -262,9 +264,12 @@ prepare_database(get_engine(sys.argv[1]))
 def test_processes_preparing_an_empty_database_together_take_turns(fresh_postgres, tmp_path):
     url, engine = fresh_postgres
     go = tmp_path / "go"
-    processes = [subprocess.Popen([sys.executable, "-c", PREPARE_SCRIPT, url, str(go)], cwd=PROJECT_ROOT,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(3)]
-    time.sleep(3)  # let them import
+    ready = [tmp_path / f"ready{i}" for i in range(3)]
+    processes = [subprocess.Popen([sys.executable, "-c", PREPARE_SCRIPT, url, str(go), str(flag)],
+                                  cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                 for flag in ready]
+    wait_for(lambda: all(flag.exists() for flag in ready) or any(p.poll() is not None for p in processes), 60,
+             "the processes never got ready")
     go.touch()
     results = [(p.wait(timeout=120), p.stderr.read()[-1500:]) for p in processes]
     assert all(code == 0 for code, _ in results), results
