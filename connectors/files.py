@@ -14,6 +14,7 @@ import io
 import itertools
 import os
 import re
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -119,10 +120,11 @@ def check_size(path: Path, limit: int | None = None) -> None:
         raise TooLarge(too_big(path.name, size, limit))
 
 
-def check_archive(path: Path) -> None:
-    """Refuse a zip bomb from the zip directory alone, before anything is decompressed."""
+def check_archive(path: Path, content: bytes | None = None) -> None:
+    """Refuse a zip bomb from the zip directory alone, before anything is decompressed (of `content` when
+    given, else of the file at `path`). A directory that understates sizes fails later, when read (CRC)."""
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(io.BytesIO(content) if content is not None else path) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise SourceError(f"{path.name}: not a readable xlsx workbook ({type(exc).__name__}: {exc})") from exc
@@ -130,11 +132,12 @@ def check_archive(path: Path) -> None:
     total = sum(info.file_size for info in members)
     if total > limit:
         raise TooLarge(f"{path.name}: the workbook would expand to {total / MB:,.0f} MB, over the "
-                          f"{limit / MB:.0f} MB limit; refused (a zip bomb, or save it as CSV)")
+                       f"{limit / MB:.0f} MB limit; refused (a zip bomb, or save it as CSV)")
     for info in members:
-        if info.file_size >= RATIO_CHECKED_FROM and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
-            raise TooLarge(f"{path.name}: {info.filename} is compressed {info.file_size // max(info.compress_size, 1):,}:1 "
-                              f"(more than {MAX_COMPRESSION_RATIO}:1); refused as a zip bomb")
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size >= RATIO_CHECKED_FROM and ratio > MAX_COMPRESSION_RATIO:
+            raise TooLarge(f"{path.name}: {info.filename} is compressed {ratio:,.0f}:1 (more than "
+                           f"{MAX_COMPRESSION_RATIO}:1); refused as a zip bomb")
 
 
 def refusal(path: Path) -> str | None:
@@ -165,30 +168,32 @@ def store_upload(content: bytes, client_name: str | None, allowed: tuple[str, ..
         raise UploadRefused(f"{label}: unsupported file type; upload {kinds}", "bad_type")
     if not content:
         raise UploadRefused(f"{label}: the file is empty", "empty")
-    sniffed = _sniff_bytes(content[:8])
-    if (sniffed == "xlsx") != (ext == "xlsx") or sniffed in ("xls", "html", "json") or (
-            sniffed == "csv" and b"\x00" in content[:4096].lstrip(b"\xff\xfe\xef\xbb\xbf")
-            and not content.startswith((b"\xff\xfe", b"\xfe\xff"))):
+    if _upload_kind(content) != ext:
         raise UploadRefused(f"{label}: the content does not match its extension (.{ext}); save it again as {kinds}",
                             "mismatch", ext=ext)
+    if ext == "xlsx":
+        try:
+            check_archive(Path(label), content)
+        except SourceError as exc:
+            raise UploadRefused(str(exc), "unreadable") from None
     folder = Path(tempfile.mkdtemp(prefix="sigap_upload_"))
     path = folder / f"upload.{ext}"
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(content)
-    if ext == "xlsx":
-        try:
-            check_archive(path)
-        except SourceError as exc:
-            discard_upload(path)
-            raise UploadRefused(str(exc).replace("upload.xlsx", label, 1), "unreadable") from None
     return path
+
+
+def _upload_kind(content: bytes) -> str:
+    """'xlsx', 'csv', or what else the bytes are ('xls', 'html', 'json', 'binary')."""
+    kind = _sniff_bytes(content[:8])
+    if kind == "csv" and b"\x00" in content[:4096] and not content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "binary"  # NUL bytes: an image or a document, not text (UTF-16 text starts with its BOM)
+    return kind
 
 
 def discard_upload(path: Path | str) -> None:
     """Remove a stored upload and its private folder."""
-    import shutil
-
     folder = Path(path).parent
     if folder.name.startswith("sigap_upload_"):
         shutil.rmtree(folder, ignore_errors=True)
