@@ -34,10 +34,10 @@ AUDIT_EVERY = 10  # rounds of page reads per audit-log write of one session
 
 # --- the worker: imports files back to back -------------------------------------------------------------------
 
-def write_continuously(url: str, folder: Path, seconds: float, file_rows: int, variants: int = 3) -> int:
+def write_continuously(url: str, folder: Path, seconds: float, file_rows: int) -> int:
     """Import `file_rows`-row 112 exports until `seconds` pass or SIGTERM; one JSON line per import on stdout.
 
-    The exports are drawn with `variants` seeds in turn, so later files update and re-send earlier calls."""
+    Each export is drawn with a new seed: its calls overlap earlier ones (updates) and add new ones (inserts)."""
     from bench.data import write_call112_csv
     from connectors import connector_for
     from connectors.pipeline import run_import
@@ -48,15 +48,15 @@ def write_continuously(url: str, folder: Path, seconds: float, file_rows: int, v
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     region = load_region("surabaya")
     engine = prepare_database(get_engine(url), region)
-    files = [write_call112_csv(folder / f"call112-{i}.csv", file_rows, region, seed=100 + i) for i in range(variants)]
     deadline = time.monotonic() + seconds
     round_no = 0
     while not stop.is_set() and time.monotonic() < deadline:
-        path = files[round_no % variants]
+        path = write_call112_csv(folder / f"call112-{round_no}.csv", file_rows, region, seed=100 + round_no)
         started = time.perf_counter()
         summary = run_import(connector_for("call112", region, source=path), engine, source=str(path))
         print(json.dumps({"round": round_no, "seconds": round(time.perf_counter() - started, 3),
                           **{k: v for k, v in summary.as_dict().items() if k != "quarantine_reasons"}}), flush=True)
+        path.unlink()
         round_no += 1
     return 0
 
