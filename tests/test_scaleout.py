@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
@@ -26,7 +25,7 @@ from connectors.sample_server import FEEDS, SampleHttpServer, SampleStore
 from connectors.scheduler import INTERRUPTED, lease_holder
 from models import Complaint, ImportRun
 from tests.browser import SCREENSHOTS, Dashboard
-from tests.conftest import IN_CI, POSTGRES_ADMIN_URL, PROJECT_ROOT, _postgres_available
+from tests.conftest import PROJECT_ROOT, throwaway_postgres
 
 CHANNELS = ("wargaku", "mediacenter")
 INTERVAL_S = 6.0  # interval_minutes = 0.1, the shortest the scheduler accepts
@@ -51,22 +50,10 @@ backoff = 0.1
 @pytest.fixture
 def fresh_postgres():
     """A new, empty PostgreSQL database (not even migrated): the processes under test create the schema."""
-    problem = _postgres_available()
-    if problem:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is required in CI but unreachable at {POSTGRES_ADMIN_URL}: {problem}")
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {problem}")
-    name = f"sigap_scaleout_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    engine = create_engine(url)
-    yield url, engine
-    engine.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with throwaway_postgres("sigap_scaleout") as url:
+        engine = create_engine(url)
+        yield url, engine
+        engine.dispose()
 
 
 @pytest.fixture
