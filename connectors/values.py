@@ -120,7 +120,15 @@ def parse_datetime(value, tz: ZoneInfo | timezone, field: str = "time") -> datet
             moment = datetime.combine(parse_date(day_part, field), parse_time(time_part, field))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
-    return moment.astimezone(timezone.utc)
+    return _utc(moment, field)
+
+
+def _utc(moment: datetime, field: str) -> datetime:
+    """The moment in UTC; a local time on the calendar's first or last day may fall outside it in UTC."""
+    try:
+        return moment.astimezone(timezone.utc)
+    except OverflowError:
+        raise RecordError(f"{field} {moment.isoformat(' ', 'minutes')} is outside the calendar") from None
 
 
 def _split_date_time(raw: str) -> tuple[str, str | None]:
@@ -131,7 +139,7 @@ def _split_date_time(raw: str) -> tuple[str, str | None]:
 def combine_local(day, clock, tz: ZoneInfo | timezone, field: str = "date") -> datetime:
     """A date cell and a separate time cell, read in zone `tz`, as UTC."""
     moment = datetime.combine(parse_date(day, field), parse_time(clock, field))
-    return moment.replace(tzinfo=tz).astimezone(timezone.utc)
+    return _utc(moment.replace(tzinfo=tz), field)
 
 
 def parse_duration(value, field: str = "duration") -> timedelta | None:
