@@ -113,6 +113,10 @@ def parse_datetime(value, tz: ZoneInfo | timezone, field: str = "time") -> datet
         try:
             moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
         except ValueError:
+            moment = None
+        if moment is None and re.fullmatch(r"\d+\.\d+", raw):  # an Excel serial saved as text: keep its time
+            moment = _excel_serial(float(raw))
+        elif moment is None:
             head, _, tail = raw.partition(" ")
             if re.match(r"^\d{1,2}:\d{2}", tail.strip()) is None and not re.match(r"^\d", head):
                 raise RecordError(f"{field} {raw!r} is not a date and time") from None

@@ -436,6 +436,14 @@ def test_serial_dates_written_as_text_in_a_csv(monkeypatch, capsys, db_url, engi
     assert json.loads(held.raw)["waktu_laporan_masuk"] == "0.75"
     OBSERVED.append(("LAPOR CSV: serial date as text '45075' (+ time '12:00'; another row's time '0.75')", 2, 1, 1,
                      held.reason))
+    calls = [call("202510160001", when="45931.5"), call("202510160002", when="45931.291666666664")]
+    path = _encoded(tmp_path, "serial112.csv", csv_text(calls, CALL_COLUMNS), "utf-8")
+    code, summary, err = run_cli(monkeypatch, capsys, db_url, "call112", path)
+    assert code == 0 and summary["inserted"] == 2, (err, summary)
+    at = {k: v["received_at"] for k, v in stored(engine, "call112").items()}
+    assert at == {"202510160001": datetime(2025, 10, 1, 5, 0, tzinfo=timezone.utc),  # 12:00 WIB
+                  "202510160002": datetime(2025, 10, 1, 0, 0, tzinfo=timezone.utc)}  # 07:00 WIB
+    OBSERVED.append(("112 CSV: WAKTU LAPOR as serial text '45931.5' (local time)", 2, 2, 0, "— (05:00 UTC)"))
 
 
 # --- dates out of range and times without a zone -------------------------------------------------------
