@@ -158,6 +158,14 @@ def table_counts(engine: Engine) -> dict[str, int]:
                 for name in COUNTED_TABLES if name in present}
 
 
+def _sqlite_counts(path: Path) -> dict[str, int]:
+    """table_counts of a backup file, read-only (an engine would turn the file into a WAL database)."""
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        present = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return {name: conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+                for name in COUNTED_TABLES if name in present}
+
+
 def create_backup(backup: str | Path, url: str | None = None) -> dict[str, int]:
     """Back up the database at `url` (default: the configured one) to `backup`; the counts it holds."""
     url = url or database_url()
@@ -165,13 +173,13 @@ def create_backup(backup: str | Path, url: str | None = None) -> dict[str, int]:
     database = sqlite_path(url)
     if database is not None:
         sqlite_backup(database, backup)
-        return table_counts(get_engine(f"sqlite:///{backup}"))
+        return _sqlite_counts(backup)
     postgres_backup(url, backup)
     return {}  # a dump is not a database to count in; `restore` prints the counts
 
 
 def restore_backup(backup: str | Path, url: str | None = None, replace: bool = False) -> dict[str, int]:
-    """Restore `backup` into the database at `url`; refuses one that holds complaints unless `replace`."""
+    """Restore `backup` into the database at `url`; refuses one that holds data unless `replace`."""
     url = url or database_url()
     backup = Path(backup)
     if not backup.is_file():
