@@ -26,17 +26,12 @@ from sqlalchemy import func, select
 
 from connectors import connector_for
 from connectors.pipeline import read_cursor, run_import
-from connectors.sample_server import SampleHttpServer, SampleStore
 from metrics.channels import channel_health
 from models import Complaint, ImportRun, QuarantinedRecord
-from regions import load_region
 from tests.conftest import PROJECT_ROOT
+from tests.test_api_connectors import ID, PATHS, UPDATED, cursor_text, in_change_order, moment
+from tests.test_api_connectors import region, server  # noqa: F401 - fixtures (server uses this file's sample_dir)
 
-PATHS = {"wargaku": "/wargaku/complaints", "mediacenter": "/mediacenter/tickets", "jss": "/jss/complaints",
-         "open311": "/open311/requests.json"}
-ID = {"wargaku": "id", "mediacenter": "ticket_no", "jss": "complaint_id", "open311": "service_request_id"}
-UPDATED = {"wargaku": "updated_at", "mediacenter": "last_update", "jss": "last_modified",
-           "open311": "updated_datetime"}
 SIZE = 4  # records per page: every feed of the small sample has at least four pages
 # Short timeouts and waits, so that every case is quick; retries still happen (two attempts).
 FAST = {"timeout": 0.3, "attempts": 2, "backoff": 0.01, "max_wait": 0.05}
@@ -105,18 +100,6 @@ def sample_dir(tmp_path_factory):
     return out
 
 
-@pytest.fixture
-def server(sample_dir):
-    srv = SampleHttpServer(SampleStore.from_dir(sample_dir)).start()
-    yield srv
-    srv.close()
-
-
-@pytest.fixture(scope="module")
-def region():
-    return load_region("surabaya")
-
-
 def closed_port_url(path: str) -> str:
     """An address on 127.0.0.1 where nothing listens."""
     with socket.socket() as sock:
@@ -139,13 +122,8 @@ def inject(server, fault: Fault) -> dict:
     return {k: closed_port_url(PATHS[fault.channel]) if v == "DOWN" else v for k, v in fault.settings.items()}
 
 
-def cursor_text(value: str) -> str:
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def in_change_order(channel, items):
-    return sorted(items, key=lambda i: (cursor_text(i[UPDATED[channel]]), str(i[ID[channel]])))
+def newest_change(item, channel) -> str:
+    return cursor_text(moment(item[UPDATED[channel]]))
 
 
 def stored_ids(engine, channel) -> list[str]:
@@ -223,7 +201,7 @@ def test_a_fault_is_shown_and_the_next_poll_stores_every_record_once(case, serve
     if fault.rewinds or not kept:
         assert cursor_of(engine, channel) is None
     else:
-        assert cursor_of(engine, channel) == cursor_text(ordered[len(kept) - 1][UPDATED[channel]])
+        assert cursor_of(engine, channel) == newest_change(ordered[len(kept) - 1], channel)
         assert set(kept) == {str(i[ID[channel]]) for i in ordered[:len(kept)]}
     skipped = int(re.search(fault.error, failed.error).group(1)) if fault.rewinds else None
 
@@ -235,7 +213,7 @@ def test_a_fault_is_shown_and_the_next_poll_stores_every_record_once(case, serve
     assert recovered.inserted == len(items) - len(kept)
     ids = stored_ids(engine, channel)
     assert len(ids) == len(set(ids)) == len(items) and set(ids) == source_ids
-    assert cursor_of(engine, channel) == max(cursor_text(i[UPDATED[channel]]) for i in items)
+    assert cursor_of(engine, channel) == max(newest_change(i, channel) for i in items)
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(QuarantinedRecord)).scalar_one() == 0
     shown = health_row(engine, region, channel)
