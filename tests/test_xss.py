@@ -135,11 +135,11 @@ def _add_hostile_records(url: str, tmp_path) -> dict[str, int]:
     with Session(engine) as session:
         overdue = Complaint(
             channel="wargaku", source_id=OVERDUE_ID, kind="complaint", status="in_progress", status_raw=SHORT,
-            received_at=now - timedelta(days=4), category="roads", category_raw=SHORT, classification=SHORT,
+            received_at=now - timedelta(days=95), category="roads", category_raw=SHORT, classification=SHORT,
             source_type=SHORT, title=f"XSS-OVERDUE {SHORT}", body=f"{HOSTILE} {BODY_PII}", district_code="genteng",
             district_raw=SHORT, subdistrict=SHORT, agency_code="DSDABM", agency_raw=SHORT, source_detail=SHORT,
-            lat=genteng.lat, lon=genteng.lon, response_due_at=now - timedelta(days=3),
-            resolve_due_at=now - timedelta(days=1), row_hash="1" * 32)
+            lat=genteng.lat, lon=genteng.lon, response_due_at=now - timedelta(days=94),  # the most overdue:
+            resolve_due_at=now - timedelta(days=90), row_hash="1" * 32)  # first in every overdue list
         secret = Complaint(
             channel="lapor", source_id=SECRET_ID, kind="complaint", status="in_progress", is_confidential=True,
             received_at=now - timedelta(days=2), category="roads", title=f"XSS-RAHASIA {SHORT}",
@@ -151,7 +151,7 @@ def _add_hostile_records(url: str, tmp_path) -> dict[str, int]:
             ReporterContact(complaint_id=overdue.id, **{k: f"{v} {SHORT}"[:200] if k in ("name", "address") else v
                                                         for k, v in REPORTER.items()}),
             ReporterContact(complaint_id=secret.id, **SECRET_REPORTER),
-            ComplaintStatusEvent(complaint_id=overdue.id, observed_at=now - timedelta(days=2), status="in_progress",
+            ComplaintStatusEvent(complaint_id=overdue.id, observed_at=now - timedelta(days=92), status="in_progress",
                                  previous_status="new", status_raw=SHORT, time_basis="source"),
             ImportRun(channel="wargaku", source=f"http://{TRACKER}/feed", started_at=now, finished_at=now,
                       state="failed", error=f"HTTP 500 dari sumber: {HOSTILE} {BODY_PII}"),
@@ -172,6 +172,7 @@ def hostile(seeded_url, tmp_path_factory):
     make_users(get_engine(url))
     ids = _add_hostile_records(url, folder)
     server = Dashboard(url)
+    server.database_url = url
     yield server, ids
     server.stop()
 
@@ -230,7 +231,7 @@ def literal(text: str) -> None:
         assert typed in text, typed
 
 
-def test_public_pages_show_hostile_text_as_text(hostile, browser):
+def test_public_pages_and_operator_show_hostile_text_as_text(hostile, browser):
     server, ids = hostile
     warm = open_page(browser, server.url, wait_ms=300)  # a fresh server's first session lands on the default page
     warm.get_by_role("heading").first.wait_for(timeout=60_000)
@@ -275,23 +276,31 @@ def test_public_pages_show_hostile_text_as_text(hostile, browser):
     page.screenshot(path=str(SCREENSHOTS / "xss_channels.png"), full_page=True)
 
     for path, heading in (("overview", "Ringkasan"), ("response", "Waktu respons"), ("how", "Cara kerja"),
-                          ("agencies", "Peringkat OPD")):
+                          ("agencies", "Peringkat OPD"), ("map", "Peta")):
         go(page, f"/{path}")
         page.locator(f"h1:has-text('{heading}')").first.wait_for(timeout=60_000)
         settle(page)
         watch.assert_inert(path)
         watch.assert_no_reporter(path, REPORTER, SECRET_REPORTER)
+    hover_map(page)
+    watch.assert_inert("map tooltip")
+
+    # an operator (signed in, same session) sees the same masked texts and no reporter
+    sign_in(page, "operator")
+    for key in ("overdue", "secret"):
+        go(page, f"/explorer?complaint={ids[key]}")
+        page.get_by_role("dialog").wait_for(timeout=30_000)
+        watch.assert_inert(f"operator explorer {key}")
+        watch.assert_no_reporter(f"operator explorer {key}", REPORTER, SECRET_REPORTER)
     page.close()
 
 
-def test_map_tooltip_of_the_hostile_complaint_is_text(hostile, browser):
+def hover_map(page) -> None:
+    """Point at Genteng, where the hostile complaint and seeded ones are: the tooltip that opens is plain text."""
     from metrics import geo
     from regions import load_region
-    from tests.test_map import MAP_HEIGHT, MAP_WIDTH, open_map, pixel, wait_until_drawn
+    from tests.test_map import MAP_HEIGHT, MAP_WIDTH, pixel, wait_until_drawn
 
-    server, _ = hostile
-    page = open_map(browser, server.url)
-    watch = Watch(page)
     wait_until_drawn(page)
     region = load_region("surabaya")
     view = geo.fit_view(geo.district_geojson(region)["bbox"], MAP_WIDTH, MAP_HEIGHT, region.map_view.get("zoom"))
@@ -305,9 +314,6 @@ def test_map_tooltip_of_the_hostile_complaint_is_text(hostile, browser):
     tooltip.wait_for(state="visible", timeout=15_000)
     assert tooltip.inner_text().strip()  # a tooltip is up, and it is only text
     assert tooltip.locator("*").count() == tooltip.locator("br").count()
-    watch.assert_inert("map tooltip")
-    watch.assert_no_reporter("map", REPORTER, SECRET_REPORTER)
-    page.close()
 
 
 def test_kiosk_wall_and_ticker_stay_inert(hostile, browser):
@@ -317,6 +323,32 @@ def test_kiosk_wall_and_ticker_stay_inert(hostile, browser):
     watch.assert_inert("kiosk")
     watch.assert_no_reporter("kiosk", REPORTER, SECRET_REPORTER)
     watch.page.close()
+
+
+def test_scorecard_pdf_lists_the_hostile_complaint_by_number_only(hostile, tmp_path):
+    import shutil
+    import subprocess
+
+    from models.db import get_engine
+    from regions import load_region
+    from reports.pdf import render_pdf
+    from reports.scorecard import build_scorecard
+
+    if not shutil.which("pdftotext"):
+        pytest.skip("poppler-utils (pdftotext) is not installed")
+    server, _ = hostile
+    month = datetime.now(timezone.utc).strftime("%Y-%m")
+    path = tmp_path / "dsdabm.pdf"
+    path.write_bytes(render_pdf(build_scorecard(get_engine(server.database_url), load_region("surabaya"), month,
+                                                "DSDABM")))
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True,
+                          text=True).stdout
+    flat = re.sub(r"\s+", "", text)
+    # the number, drawn as its characters (broken over lines at each "_" in a narrow column)
+    assert '<img src=x' in text and 'onerror="window._' in text and 'xss=1">' in text and SECRET_ID in flat
+    assert not re.search(r"XSS-(OVERDUE|RAHASIA|LAPOR)|tebal", text)  # no title, no text
+    for token in distinctive(REPORTER) + distinctive(SECRET_REPORTER):
+        assert re.sub(r"\s+", "", token) not in flat
 
 
 def sign_in(page, role: str) -> None:
@@ -338,18 +370,6 @@ def open_number(page, number: str) -> str:
     box.press("Enter")
     settle(page)
     return page.locator("[data-testid=stMain]").inner_text()
-
-
-def test_operator_sees_masked_text_and_no_reporter(hostile, browser):
-    server, ids = hostile
-    watch = visit(browser, f"{server.url}/explorer", "[data-testid=stDataFrame]")
-    sign_in(watch.page, "operator")
-    for key in ("overdue", "secret"):
-        go(watch.page, f"/explorer?complaint={ids[key]}")
-        watch.page.get_by_role("dialog").wait_for(timeout=30_000)
-        watch.assert_inert(f"operator explorer {key}")
-        watch.assert_no_reporter(f"operator explorer {key}", REPORTER, SECRET_REPORTER)
-    watch.page.close()
 
 
 def test_agency_head_sees_own_reporter_as_text_but_never_a_confidential_one(hostile, browser):
