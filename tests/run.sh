@@ -19,7 +19,15 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && command -v pg_ctlcluster 
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start || true
 fi
 
-# Known vulnerabilities in the runtime dependencies fail the run; an unreachable audit service only warns.
-python3 tests/dependency_audit.py requirements.txt
+# Known vulnerabilities in the runtime dependencies fail the run (after the tests, so their results are still
+# seen); an unreachable audit service only warns.
+audit_status=0
+python3 tests/dependency_audit.py requirements.txt || audit_status=$?
 
-exec python3 -m pytest -p no:cacheprovider -q "$@"
+tests_status=0
+python3 -m pytest -p no:cacheprovider -q "$@" || tests_status=$?
+if [ "$audit_status" -ne 0 ]; then
+  echo "FAILED: the dependency audit found known vulnerabilities (VULNERABLE lines before the tests)" >&2
+fi
+if [ "$tests_status" -ne 0 ]; then exit "$tests_status"; fi
+exit "$audit_status"
