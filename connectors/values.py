@@ -49,9 +49,9 @@ def text(value) -> str | None:
     return cleaned or None
 
 
-def _excel_serial(number: float) -> datetime:
+def _excel_serial(number: float, field: str = "date") -> datetime:
     if not 1 <= number < 2_958_466:  # Excel's own range (1900-01-01 .. 9999-12-31)
-        raise RecordError(f"{number!r} is not a date")
+        raise RecordError(f"{field} {number!r} is not a date")
     # to the millisecond, Excel's own precision: 07:00 is 45931.291666666664, a float a hair short of it
     return _EXCEL_EPOCH + timedelta(milliseconds=round(float(number) * 86_400_000))
 
@@ -62,7 +62,7 @@ def parse_date(value, field: str = "date") -> date:
     if isinstance(value, date):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return _excel_serial(value).date()
+        return _excel_serial(value, field).date()
     raw = text(value)
     if raw is None:
         raise RecordError(f"{field} is empty")
@@ -77,7 +77,7 @@ def parse_date(value, field: str = "date") -> date:
         if m := _NUMERIC_DMY.match(raw):  # Indonesian order: day/month/year
             return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
         if re.match(r"^\d+(\.\d+)?$", raw):
-            return _excel_serial(float(raw)).date()
+            return _excel_serial(float(raw), field).date()
     except ValueError:
         pass
     raise RecordError(f"{field} {raw!r} is not a date")
@@ -105,7 +105,7 @@ def parse_datetime(value, tz: ZoneInfo | timezone, field: str = "time") -> datet
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, (int, float)) and not isinstance(value, bool) and not is_blank(value):
-        moment = _excel_serial(value)
+        moment = _excel_serial(value, field)
     else:
         raw = text(value)
         if raw is None:
