@@ -38,7 +38,7 @@ from models import Complaint, ComplaintIn, QuarantinedRecord
 from regions import load_region
 from regions.normalise import agency_key, name_key, place_key
 
-settings.register_profile("sigap", max_examples=40, deadline=None, derandomize=True, database=None,
+settings.register_profile("sigap", max_examples=30, deadline=None, derandomize=True, database=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                                  HealthCheck.filter_too_much])
 settings.register_profile("sigap-long", max_examples=2000, deadline=None,
@@ -335,7 +335,7 @@ def _counts(engine) -> tuple[int, int]:
                 conn.execute(select(func.count()).select_from(QuarantinedRecord)).scalar_one())
 
 
-@settings(max_examples=8)
+@settings(max_examples=6)
 @given(data=st.data())
 def test_hostile_records_in_real_files_end_stored_or_quarantined(samples, engine, tmp_path_factory, data):
     """A Wargaku page file and a Call Center 112 CSV full of hostile values import on SQLite and PostgreSQL:
