@@ -306,7 +306,7 @@ def detail(complaint_id: int) -> None:
             (t("due_at"), fmt_date(complaint["resolve_due_at"] or complaint["response_due_at"], tz, with_time=True)),
             (t("category"), categories.get(complaint["category"], complaint["category"] or "–")),
             (t("district"), district_names.get(complaint["district_code"], "–")),
-            (t("ma_subdistrict"), complaint["subdistrict"] or "–"),
+            (t("ma_subdistrict"), shown_text(complaint["subdistrict"], rights)),  # the source's own words
             (t("ma_first_response"), fmt_date(complaint["first_response_at"], tz, with_time=True)),
             (t("ma_resolved_at"), fmt_date(complaint["resolved_at"], tz, with_time=True)),
         ]
