@@ -10,6 +10,7 @@ from pathlib import Path
 from connectors import SourceError, connector_for
 from connectors.cli_poll import add_commands as add_poll_commands
 from connectors.pipeline import run_import
+from connectors.scheduler import held_channel
 from models.db import get_engine, prepare_database
 from regions import RegionError, load_region
 
@@ -30,7 +31,14 @@ def cmd_import(args) -> int:
     engine = prepare_database(get_engine(), region)
     path = Path(args.path)
     connector = connector_for(args.channel, region, source=path)
-    summary = run_import(connector, engine, source=str(path), source_sha256=_sha256(path) if path.is_file() else None)
+
+    def waiting(holder: str | None) -> None:
+        print(f"waiting up to {args.wait:g} s for {holder or 'another process'} to finish with {args.channel}",
+              file=sys.stderr)
+
+    with held_channel(engine, args.channel, args.wait, on_wait=waiting):
+        summary = run_import(connector, engine, source=str(path),
+                             source_sha256=_sha256(path) if path.is_file() else None)
     if args.json:
         print(json.dumps(summary.as_dict(), ensure_ascii=False))
     else:
@@ -53,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     importer.add_argument("path")
     importer.add_argument("--region", default=None, help="region name or folder (default: SIGAP_REGION or surabaya)")
     importer.add_argument("--json", action="store_true", help="print the run summary as one JSON object")
+    importer.add_argument("--wait", type=float, default=300.0,
+                          help="seconds to wait while a worker polls the same channel (default 300)")
     importer.set_defaults(func=cmd_import)
     add_poll_commands(commands)
     args = parser.parse_args(argv)

@@ -27,7 +27,9 @@ import os
 import random
 import socket
 import threading
+import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from importlib import import_module
@@ -53,7 +55,8 @@ DEFAULT_INTERVAL_MINUTES = 15
 # A scheduled poll is skipped when the channel's last run started less than this share of its interval ago
 # (another worker polled it). Below 1 so that a worker's own next tick, an interval later, is never skipped.
 SKIP_WITHIN_INTERVAL = 0.8
-INTERRUPTED = "interrupted: the worker stopped before the run finished; its data was not stored"
+INTERRUPTED = ("interrupted: the process stopped before the run finished; only the counts shown were stored, "
+               "the rest is read again by the next run")
 
 
 # --- what a channel polls ----------------------------------------------------------------------------------
@@ -213,6 +216,30 @@ class Lease:
             self._thread.join(timeout=5)
         if not self.lost:
             release_lease(self.engine, self.channel, self.owner)
+
+
+@contextmanager
+def held_channel(engine: Engine, channel: str, wait_seconds: float, on_wait=None):
+    """Hold the channel's lease around a command-line import, so it never runs beside a worker's poll of the same
+    channel and a killed import's run is marked interrupted by whoever takes the lease after it expires.
+    Waits up to `wait_seconds` for a poll in progress (calling on_wait(holder) once); raises SourceError after."""
+    lease = Lease(engine, channel)
+    deadline = time.monotonic() + wait_seconds
+    while not lease.acquire():
+        holder, _ = lease_holder(engine, channel)
+        if on_wait is not None:
+            on_wait(holder)
+            on_wait = None
+        if time.monotonic() >= deadline:
+            raise SourceError(f"{channel} is being imported or polled by {holder or 'another process'}; try again "
+                              f"when it has finished")
+        time.sleep(0.5)
+    try:
+        if lease.took_over_from:
+            mark_interrupted_runs(engine, channel, utcnow())
+        yield lease
+    finally:
+        lease.release()
 
 
 # --- runs ------------------------------------------------------------------------------------------------------

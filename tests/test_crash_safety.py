@@ -97,7 +97,7 @@ def kill_when(process: subprocess.Popen, ready, what: str, seconds: float = 90) 
 
 def import_cli(db_url: str, path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "connectors", "import", "lapor", str(path), "--json"],
-                            cwd=PROJECT_ROOT, env={**ENV, "DATABASE_URL": db_url}, stdout=subprocess.PIPE,
+                            cwd=PROJECT_ROOT, env={**ENV, "DATABASE_URL": db_url, "SIGAP_LEASE_SECONDS": "2"}, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 
 
@@ -123,7 +123,8 @@ def test_kill_9_of_a_file_import_mid_write_stores_nothing_and_the_rerun_stores_e
     assert (summary["read"], summary["inserted"], summary["quarantined"]) == (FILE_ROWS, FILE_ROWS, 0)
     assert count(engine) == distinct_sources(engine) == FILE_ROWS
     assert count(engine, ComplaintStatusEvent) == FILE_ROWS  # one creation event each, none twice
-    assert [r["state"] for r in runs(engine, "lapor")][1:] == ["succeeded"]
+    # the re-run waited for the dead import's lease to expire, then marked its run interrupted
+    assert [(r["state"], r["error"]) for r in runs(engine, "lapor")] == [("failed", INTERRUPTED), ("succeeded", None)]
 
 
 # --- the worker polling an API channel --------------------------------------------------------------------------
