@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from metrics import queries, ranking
-from ui import context
+from ui import context, kiosk
 from ui import filters as ui_filters
 from ui.export import export_buttons
 from ui.i18n import fmt_date, fmt_float, fmt_hours, fmt_int, fmt_pct, label, language, register, t
@@ -163,6 +163,9 @@ left.caption(f"{t('ag_how')}  \n{t('ag_external')}")
 with right:  # the shared export: CSV and Excel of exactly this table, written to the audit log
     export_buttons(shown, f"peringkat_opd_{region.name}_{filters.start.isoformat()}_{filters.end.isoformat()}",
                    key="ag_table")
+
+if kiosk.active():  # a wall shows the ranking; its chart and one agency's list are read on a laptop
+    st.stop()
 
 # --- chart: resolution rate with its Wilson interval ------------------------------------------------
 st.subheader(t("ag_chart"))

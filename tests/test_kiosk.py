@@ -235,9 +235,11 @@ def test_kiosk_has_no_chrome_and_fits_the_screen(wall, browser):
     assert page.evaluate("getComputedStyle(document.querySelector('.stApp')).backgroundColor") == "rgb(7, 12, 22)"
     clock = page.locator(".st-key-kiosk-clock p").first
     assert re.fullmatch(r"\d\d:\d\d:\d\d", clock.inner_text())
+    # sizes of the elements that hold the text (Streamlit wraps a metric's value in a paragraph of its own)
     sizes = page.evaluate("""() => ['.st-key-kiosk-clock p', '.st-key-kiosk-title p', '.st-key-kiosk-ticker-track p',
         '.st-key-kiosk-band [data-testid=stMetricValue]']
-        .map(s => parseFloat(getComputedStyle(document.querySelector(s)).fontSize))""")
+        .map(s => document.querySelector(s)).map(e => e.querySelector('p') || e)
+        .map(e => parseFloat(getComputedStyle(e).fontSize))""")
     assert min(sizes) >= 24 and sizes[0] >= 60 and sizes[3] >= 56, sizes
     # body text and headings on the page, before the fit-to-screen scale that long pages need
     text = page.evaluate("""() => [...document.querySelectorAll(
@@ -245,7 +247,7 @@ def test_kiosk_has_no_chrome_and_fits_the_screen(wall, browser):
         .filter(p => !p.closest('[data-testid=stCaptionContainer], [data-testid=stMetric]'))
         .map(p => parseFloat(getComputedStyle(p).fontSize))""")
     values = page.evaluate("""() => [...document.querySelectorAll('.st-key-kiosk-page [data-testid=stMetricValue]')]
-        .map(v => parseFloat(getComputedStyle(v).fontSize))""")
+        .map(v => v.querySelector('p') || v).map(v => parseFloat(getComputedStyle(v).fontSize))""")
     assert text and min(text) >= 28 and min(values) >= 56, (text, values)
     assert kpi(page, "alarm") > 0  # the seeded data has overdue complaints: the red box
     page.screenshot(path=str(SCREENSHOTS / "kiosk_overview_id.png"))
@@ -262,6 +264,21 @@ def test_kiosk_has_no_chrome_and_fits_the_screen(wall, browser):
     assert big.evaluate("parseFloat(getComputedStyle(document.querySelector('.st-key-kiosk-clock p')).fontSize)") >= 120
     big.screenshot(path=str(SCREENSHOTS / "kiosk_overview_3840.png"))
     big.close()
+
+
+def test_demo_mode_refuses_a_database_that_is_not_a_demo_one(wall, browser):
+    """?demo=1 on a database not named as a demo one (sigap.db): the wall says why, and nothing is simulated."""
+    from models.db import get_engine
+
+    engine = get_engine(wall.database_url)
+    before = _counts(engine)
+    page = open_kiosk(browser, f"{wall.url}/?kiosk=1&demo=1&lang=en")
+    refusal = page.locator("[data-testid=stAlertContainer]").filter(has_text="Demo mode not started")
+    assert "sigap.db is not a demo database" in refusal.inner_text(timeout=10_000)
+    assert page.get_by_text("DEMO · simulated data").count() == 0  # no badge claims simulated data
+    page.wait_for_timeout(6000)  # a running simulator would have imported something by now (every 5 s)
+    assert _counts(engine) == before
+    page.close()
 
 
 def test_kiosk_numbers_change_when_complaints_arrive(wall, browser, surabaya):
@@ -282,9 +299,11 @@ def test_kiosk_numbers_change_when_complaints_arrive(wall, browser, surabaya):
 
 
 def test_kiosk_rotates_through_the_playlist_without_a_click(rotating, browser):
-    page = open_kiosk(browser, f"{rotating.url}/?kiosk=1&lang=en")
+    # The server's very first request, and a deep link (a wall screen reconnecting after a restart): Streamlit
+    # runs pages/how_it_works.py itself first and app.py takes over; kiosk and language must survive that.
+    page = open_kiosk(browser, f"{rotating.url}/how?kiosk=1&lang=en")
     titles, urls = [page.locator(".st-key-kiosk-title p").inner_text()], [page.url]
-    deadline = time.monotonic() + 45  # 8 s a page: overview -> how -> overview well within that
+    deadline = time.monotonic() + 45  # 8 s a page: how -> overview -> how well within that
     while time.monotonic() < deadline and len(titles) < 3:
         page.wait_for_timeout(500)
         title = page.locator(".st-key-kiosk-title p").inner_text()
@@ -292,8 +311,8 @@ def test_kiosk_rotates_through_the_playlist_without_a_click(rotating, browser):
             titles.append(title)
         if page.url != urls[-1]:
             urls.append(page.url)
-    assert titles[:3] == ["Overview", "How it works", "Overview"], (titles, urls)
-    assert any("/how?" in url for url in urls), urls
+    assert titles[:3] == ["How it works", "Overview", "How it works"], (titles, urls)
+    assert any("/how?" not in url for url in urls), urls  # the default page's address is the root
     assert all("kiosk=1" in url and "lang=en" in url for url in urls), urls  # kiosk and language carried along
     page.close()
 

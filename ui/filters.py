@@ -141,7 +141,7 @@ def shared() -> Filters:
     if "filters" not in st.session_state:
         caller = Path(inspect.stack()[1].filename).resolve()
         st.session_state["_requested_page"] = f"pages/{caller.name}"
-        st.switch_page("app.py")
+        st.switch_page("app.py", query_params=st.query_params.to_dict())  # ?kiosk=1, ?lang=en, filters
     return st.session_state["filters"]
 
 
@@ -149,4 +149,4 @@ def return_to_requested_page(pages_by_file: dict) -> None:
     """Open the page a first request asked for (see shared()), once app.py's navigation exists."""
     requested = st.session_state.pop("_requested_page", None)
     if requested in pages_by_file:
-        st.switch_page(pages_by_file[requested])
+        st.switch_page(pages_by_file[requested], query_params=st.query_params.to_dict())

@@ -149,16 +149,24 @@ def _simulator(url: str, region_name: str):
 
 def start_demo():
     """Start the simulator when demo mode is asked for; on a non-demo database say so and do nothing."""
+    st.session_state["_kiosk_demo"] = False
     if not demo_requested():
         return None
     from models.db import database_url
     from sample_data.simulator import DemoRefused
 
     try:
-        return _simulator(database_url(), context.region().name)
+        simulator = _simulator(database_url(), context.region().name)
     except DemoRefused as exc:
         st.error(t("kiosk_demo_refused", database=exc.database))
         return None
+    st.session_state["_kiosk_demo"] = True
+    return simulator
+
+
+def demo_running() -> bool:
+    """The simulator runs for this session (asked for, and the database is a demo one)."""
+    return bool(st.session_state.get("_kiosk_demo"))
 
 
 # --- the wall screen ---------------------------------------------------------------------------------------
@@ -191,7 +199,7 @@ def _band(title: str, next_title: str | None, config: Settings) -> None:
         left, middle, right = st.columns([2.9, 5.2, 2.5], vertical_alignment="center", gap="medium")
         with left.container(key="kiosk-brand"):
             brand = f"◉ **SIGAP** · {_plain(region.display_name)}"
-            st.markdown(brand + (f" :violet-background[{t('kiosk_demo')}]" if demo_requested() else ""))
+            st.markdown(brand + (f" :violet-background[{t('kiosk_demo')}]" if demo_running() else ""))
             with st.container(key="kiosk-title"):
                 st.markdown(_plain(title))
             if next_title:
@@ -453,6 +461,10 @@ html, body, .stApp, [data-testid=stAppViewContainer], [data-testid=stMain] {
   filter: invert(0.92) hue-rotate(180deg); }
 /* tables draw their cells on a canvas at a laptop's size: magnified for the far end of the room */
 .st-key-kiosk-page [data-testid=stDataFrame] { zoom: 1.25; }
+/* a table keeps the width it was first given: it follows its (scaled-to-fit, so wider) column instead, and
+   keeps within the height its page gave it (magnified, its rows would spill over what follows) */
+.st-key-kiosk-page [data-testid=stDataFrameResizable] { width: 100% !important; max-width: 100% !important;
+  max-height: 100% !important; }
 /* pictures scale with the screen, not with the (scaled-to-fit) column width */
 .st-key-kiosk-page [data-testid=stGraphVizChart] svg { width: 100% !important; height: 31vw !important; }
 /* Streamlit sizes charts for the unscaled width: let them fill their (wider) column, within a height */
@@ -495,8 +507,7 @@ html, body, .stApp, [data-testid=stAppViewContainer], [data-testid=stMain] {
   padding: 0.35vw 0.8vw; gap: 0.1vw !important; height: 100%; }
 [class*=st-key-kiosk-kpi] [data-testid=stMetricLabel] p { font-size: 0.85vw !important; }
 [class*=st-key-kiosk-kpi] [data-testid=stMetricValue] { font-size: 3.2vw !important; }
-[class*=st-key-kiosk-kpi] [data-testid=stCaptionContainer] p { font-size: 0.8vw !important; white-space: nowrap;
-  overflow: hidden; text-overflow: ellipsis; }
+[class*=st-key-kiosk-kpi] [data-testid=stCaptionContainer] p { font-size: 0.8vw !important; }
 .st-key-kiosk-kpi-alarm { background: #3a0d12; border-color: #ff4d5e; }
 .st-key-kiosk-kpi-alarm [data-testid=stMetricValue], .st-key-kiosk-kpi-alarm [data-testid=stMetricLabel] p {
   color: #ff5c6c !important; }
