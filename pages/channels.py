@@ -5,9 +5,11 @@ import streamlit as st
 
 from metrics import channels as health_metrics
 from metrics.privacy import mask_pii, safe_markdown
-from ui import context, kiosk
+from ui import auth, context, kiosk
 from ui import filters as ui_filters
 from ui.i18n import fmt_date, fmt_hours, fmt_int, label, register, t
+
+ACTION_ROLES = ("operator", "admin")
 
 register({
     "ch_state_ok": ("Sehat", "Healthy"),
@@ -207,39 +209,45 @@ def _after_action(kind: str, message: str) -> None:
     st.rerun()
 
 
-with st.expander(t("ch_admin")):
-    st.caption(t("ch_admin_intro"))
-    target = st.selectbox(t("channel"), list(health["channel"]), key="ch_admin_channel",
-                          format_func=lambda c: label("channel", c))
-    run_column, reprocess_column = st.columns(2)
-    if run_column.button(t("ch_run_now"), icon="▶️", width="stretch"):
-        from connectors.scheduler import poll_channel
+def _channel_actions() -> None:
+    """Poll now / re-process quarantine: operators and administrators only (the public wall only looks)."""
+    with st.expander(t("ch_admin")):
+        st.caption(t("ch_admin_intro"))
+        target = st.selectbox(t("channel"), list(health["channel"]), key="ch_admin_channel",
+                              format_func=lambda c: label("channel", c))
+        run_column, reprocess_column = st.columns(2)
+        if run_column.button(t("ch_run_now"), icon="▶️", width="stretch"):
+            from connectors.scheduler import poll_channel
 
-        with st.spinner(t("ch_run_now")):
-            result = poll_channel(target, region, context.engine())
-        name = label("channel", target)
-        if result.state == "busy":
-            _after_action("warning", t("ch_busy", channel=name))
-        elif result.state == "failed":
-            _after_action("error", t("ch_poll_failed", channel=name, error=safe_markdown(result.error)))
-        else:
-            totals = {c: sum(getattr(r, c) for r in result.runs) for c in ("read", "inserted", "updated",
-                                                                           "quarantined")}
-            _after_action("success", t("ch_poll_ok", channel=name, runs=len(result.runs),
-                                       **{k: fmt_int(v) for k, v in totals.items()}))
-    if reprocess_column.button(t("ch_reprocess"), icon="🔁", width="stretch"):
-        from connectors.scheduler import reprocess_quarantine
+            with st.spinner(t("ch_run_now")):
+                result = poll_channel(target, region, context.engine())
+            name = label("channel", target)
+            if result.state == "busy":
+                _after_action("warning", t("ch_busy", channel=name))
+            elif result.state == "failed":
+                _after_action("error", t("ch_poll_failed", channel=name, error=safe_markdown(result.error)))
+            else:
+                totals = {c: sum(getattr(r, c) for r in result.runs) for c in ("read", "inserted", "updated",
+                                                                               "quarantined")}
+                _after_action("success", t("ch_poll_ok", channel=name, runs=len(result.runs),
+                                           **{k: fmt_int(v) for k, v in totals.items()}))
+        if reprocess_column.button(t("ch_reprocess"), icon="🔁", width="stretch"):
+            from connectors.scheduler import reprocess_quarantine
 
-        with st.spinner(t("ch_reprocess")):
-            done = reprocess_quarantine(target, context.engine(), region)
-        name = label("channel", target)
-        if not done.considered:
-            _after_action("info", t("ch_reprocess_none", channel=name))
-        else:
-            _after_action("error" if done.error else "success", t(
-                "ch_reprocess_done", channel=name, reprocessed=fmt_int(done.reprocessed),
-                considered=fmt_int(done.considered), inserted=fmt_int(done.inserted), updated=fmt_int(done.updated),
-                superseded=fmt_int(done.superseded), still=fmt_int(done.still_quarantined))
-                + (f" — {safe_markdown(done.error)}" if done.error else ""))
+            with st.spinner(t("ch_reprocess")):
+                done = reprocess_quarantine(target, context.engine(), region)
+            name = label("channel", target)
+            if not done.considered:
+                _after_action("info", t("ch_reprocess_none", channel=name))
+            else:
+                _after_action("error" if done.error else "success", t(
+                    "ch_reprocess_done", channel=name, reprocessed=fmt_int(done.reprocessed),
+                    considered=fmt_int(done.considered), inserted=fmt_int(done.inserted), updated=fmt_int(done.updated),
+                    superseded=fmt_int(done.superseded), still=fmt_int(done.still_quarantined))
+                    + (f" — {safe_markdown(done.error)}" if done.error else ""))
+
+
+if auth.role_of(auth.current_user()) in ACTION_ROLES:
+    _channel_actions()
 
 st.caption(f"{t('ch_updated')}: {fmt_date(now, tz, with_time=True)}")

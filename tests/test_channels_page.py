@@ -18,6 +18,8 @@ from models.db import get_engine
 from tests.browser import SCREENSHOTS, Dashboard, exceptions, open_page
 from tests.conftest import PROJECT_ROOT
 from tests.lapor_files import OFFICIAL_PREAMBLE, report, write_xlsx
+from tests.test_auth import PASSWORDS, make_users
+from tests.test_roles_browser import sign_in
 
 WIB = ZoneInfo("Asia/Jakarta")
 
@@ -72,7 +74,7 @@ def channels_dashboard(seeded_url, tmp_path):
     folder.mkdir()
     region = _region_with_drop_folder(tmp_path, folder)
     app = Dashboard(url, env={"SIGAP_REGION": str(region)})
-    app.drop_folder = folder
+    app.drop_folder, app.database_url = folder, url
     yield app
     app.stop()
 
@@ -129,13 +131,19 @@ def test_channels_page_tells_healthy_from_stale_at_a_glance(channels_dashboard, 
     screenshot(english, "channels_en.png")
 
 
-def test_an_administrator_polls_a_channel_now(channels_dashboard, browser):
+def test_an_operator_polls_a_channel_now_and_the_public_cannot(channels_dashboard, browser):
     # generated today: the seeded database already holds exports up to today, and an older one is skipped
     today = {**OFFICIAL_PREAMBLE, "Tanggal Generate": utcnow().astimezone(WIB).date().isoformat()}
     write_xlsx(channels_dashboard.drop_folder / "laporan_hari_ini.xlsx", [report(9100001), report(9100002)],
                preamble=today)
+    make_users(get_engine(channels_dashboard.database_url))
     page = open_channels(browser, f"{channels_dashboard.url}/channels")
-    page.get_by_text("Administrasi", exact=True).click()
+    main = page.locator("[data-testid=stMain]")
+    assert main.get_by_text("Administrasi", exact=True).count() == 0  # the public wall only looks
+    assert main.get_by_role("button", name=re.compile("Jalankan sekarang")).count() == 0
+    sign_in(page, "operator.112", PASSWORDS["operator.112"])
+    page.locator("[data-testid=stSidebarNavLink]", has_text="Kesehatan kanal").first.click()
+    main.get_by_text("Administrasi", exact=True).click()
     page.wait_for_timeout(500)
     page.get_by_role("button", name=re.compile("Jalankan sekarang")).click()
     notice = page.locator("[data-testid=stAlertContainer]").filter(has_text="impor selesai")
