@@ -17,7 +17,7 @@ from connectors.files import discard_upload as remove_upload
 from connectors.pipeline import describe_error, run_import
 from connectors.registry import connector_for
 from metrics import queries
-from metrics.privacy import neutralise_markup
+from metrics.privacy import markdown_literal, neutralise_markup
 from models import auth as accounts
 from ui import auth, context
 from ui import filters as ui_filters
@@ -173,7 +173,7 @@ def create_user(username, role, agency, email, password, repeat) -> None:
     try:
         account = accounts.create_user(engine, username, password, role, agency, email or None)
     except accounts.AccountError as exc:
-        st.error(t("adm_failed", reason=str(exc)))
+        st.error(t("adm_failed", reason=markdown_literal(exc)))
         return
     auth.log(user, "user_created", obj=account.username, detail=f"role={account.role} agency={account.agency_code}")
     st.success(t("adm_created_ok", name=account.username))
@@ -199,7 +199,7 @@ def manage_users() -> None:
                     auth.log(user, "password_changed", obj=chosen)
                     st.success(t("adm_done", name=chosen))
                 except accounts.AccountError as exc:
-                    st.error(t("adm_failed", reason=str(exc)))
+                    st.error(t("adm_failed", reason=markdown_literal(exc)))
 
 
 def change_active(username: str, active: bool) -> None:
@@ -271,7 +271,7 @@ def save_upload(uploaded) -> dict | None:
                                         limit=params["limit"]),
                    "bad_type": lambda: t("adm_upload_bad_type"),
                    "mismatch": lambda: t("adm_upload_mismatch", ext=params["ext"])}.get(code)
-        st.error(message() if message else t("adm_unreadable", reason=str(exc)))
+        st.error(message() if message else t("adm_unreadable", reason=markdown_literal(exc)))
         return None
     return {"file_id": uploaded.file_id, "path": str(path), "sha256": hashlib.sha256(content).hexdigest(),
             "label": display_name(uploaded.name), "size": len(content)}
@@ -329,7 +329,7 @@ def show_preview(channel: str, pending: dict) -> bool:
     try:
         frame = preview(channel, pending["path"])
     except SourceError as exc:
-        st.error(t("adm_unreadable", reason=str(exc)))
+        st.error(t("adm_unreadable", reason=markdown_literal(exc)))
         return False
     ok = int((frame[t("adm_result")] == t("adm_ok")).sum()) if not frame.empty else 0
     st.subheader(t("adm_preview", n=fmt_int(len(frame))))
@@ -378,7 +378,7 @@ def quarantined_rows(run_id: int) -> pd.DataFrame:
 def show_summary(result: dict) -> None:
     st.subheader(t("adm_summary"))
     if result.get("state") != "succeeded":
-        st.error(t("adm_import_failed", reason=result.get("error") or "?"))
+        st.error(t("adm_import_failed", reason=markdown_literal(result.get("error") or "?")))
         return
     cols = st.columns(5)
     for column, key, name in zip(cols, ("read", "inserted", "updated", "unchanged", "quarantined"),
