@@ -174,6 +174,26 @@ def test_simulator_writes_real_source_files_through_the_import_path(seeded_url, 
     assert not any(simulator.folder.glob("**/*.*"))  # files are removed once imported
 
 
+def test_a_demo_playlist_shows_how_it_works(monkeypatch):
+    import streamlit as st
+
+    from ui import kiosk
+
+    pages = [("app.py", "nav_overview", "", "overview"), ("app.py", "nav_map", "", "map"),
+             ("app.py", "nav_how", "", "how")]
+    monkeypatch.setenv("SIGAP_KIOSK_PAGES", "map,overview")
+    root = Path(__file__).resolve().parent.parent
+    try:
+        st.session_state["_kiosk_demo"] = False
+        assert [url for _, _, url in kiosk.playlist(pages, root)] == ["map", "overview"]
+        st.session_state["_kiosk_demo"] = True  # the simulator runs
+        assert [url for _, _, url in kiosk.playlist(pages, root)] == ["map", "overview", "how"]
+        monkeypatch.setenv("SIGAP_KIOSK_PAGES", "how,map")
+        assert [url for _, _, url in kiosk.playlist(pages, root)] == ["how", "map"]  # not twice
+    finally:
+        st.session_state.pop("_kiosk_demo", None)
+
+
 # --- the wall screen in a real browser -----------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -412,7 +432,7 @@ class Visit:
     complaints_added: int = 0  # by the demo simulator while the pages were visited
 
 
-def visit_wall_pages(app, browser, query: str, screenshot: str) -> Visit:
+def visit_wall_pages(app, browser, query: str, screenshot: str, settle_ms: int = 3500) -> Visit:
     visit = Visit(screenshot=SCREENSHOTS / screenshot)
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     page.on("websocket", lambda ws: ws.on("framereceived", lambda data: visit.sent.append(
@@ -420,7 +440,7 @@ def visit_wall_pages(app, browser, query: str, screenshot: str) -> Visit:
     for path in WALL_PAGES:
         page.goto(f"{app.url}/{'' if path == 'overview' else path}?kiosk=1&{query}", timeout=90_000)
         wait_for_kiosk(page, PAGE_CONTENT.get(path, "[data-testid=stMetricValue]"))
-        page.wait_for_timeout(3500)  # every fragment has refreshed at least once
+        page.wait_for_timeout(settle_ms)  # 3.5 s: every fragment has refreshed at least once
         assert page.locator("[data-testid=stException]").count() == 0, path
         visit.html[path] = page.content()
         visit.text[path] = page.evaluate("""() => [document.body.innerText,
@@ -459,7 +479,7 @@ def test_demo_wall_never_shows_personal_data(demo_wall, english_demo):
 
 @pytest.fixture(scope="module")
 def indonesian(wall, browser) -> Visit:
-    return visit_wall_pages(wall, browser, "lang=id", "kiosk_wall_id.png")
+    return visit_wall_pages(wall, browser, "lang=id", "kiosk_wall_id.png", settle_ms=1000)
 
 
 def foreign_texts(lang: str) -> dict[str, str]:

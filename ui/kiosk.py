@@ -11,6 +11,8 @@ place with fragments. Settings, environment first, then region.toml:
     SIGAP_KIOSK_RELOAD_HOURS     [kiosk] reload_hours = 4           the browser reloads itself (memory)
     SIGAP_KIOSK_TICKER           [kiosk] ticker_size = 10           newest arrivals in the ticker
 
+`?demo=1` (or SIGAP_DEMO=1) starts the demo simulator on a demo database and adds "how" to the playlist.
+
 Pages may call `kiosk.active()` to draw a wall variant (fewer rows, no long text); whatever they draw is
 scaled down to fit the screen if it is too tall.
 
@@ -39,6 +41,7 @@ from ui.i18n import fmt_date, fmt_hours, fmt_int, label, register, t
 log = logging.getLogger("sigap.kiosk")
 _warned = False  # metrics.channels failed once already (say so once, not every refresh)
 DEFAULT_PAGES = ("overview", "map", "agencies", "channels")
+DEMO_PAGE = "how"  # added to the playlist in demo mode: visiting delegations see how it works
 TRUE = ("1", "true", "yes", "on")
 FALSE = ("0", "false", "no", "off")
 
@@ -172,9 +175,13 @@ def demo_running() -> bool:
 # --- the wall screen ---------------------------------------------------------------------------------------
 
 def playlist(pages: list[tuple[str, str, str, str]], root: Path) -> list[tuple[str, str, str]]:
-    """(file, title key, url path) of the configured pages that exist, in playlist order."""
+    """(file, title key, url path) of the configured pages that exist, in playlist order. A demo for visitors
+    also shows how it works, if the playlist does not already."""
     by_url = {url: (path, title, url) for path, title, _icon, url in pages if (root / path).exists()}
-    return [by_url[u] for u in settings().pages if u in by_url]
+    wanted = settings().pages
+    if demo_running() and DEMO_PAGE not in wanted:
+        wanted = (*wanted, DEMO_PAGE)
+    return [by_url[u] for u in wanted if u in by_url]
 
 
 def show(page, pages: list[tuple[str, str, str, str]], root: Path) -> None:
