@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from operator import itemgetter
 
 from pydantic import ValidationError
-from sqlalchemy import (Boolean, Connection, String, any_, bindparam, column, func, insert, select, type_coerce,
+from sqlalchemy import (Boolean, Connection, String, and_, bindparam, column, func, insert, select, type_coerce,
                         update)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, Engine
@@ -236,8 +236,14 @@ def _by_keys(style: str, *columns):
     'array' and 'json' styles one parameter whatever the list's length, so neither SQLAlchemy nor the driver
     handles the ids one by one; the (channel, source_id) index serves every style."""
     if style == "array":
-        keys = C.source_id == any_(bindparam("keys", type_=postgresql.ARRAY(String)))
-    elif style == "json":
+        # A join with the unnested ids, not `source_id = ANY(:keys)`: before ANALYZE has seen the new rows
+        # PostgreSQL planned ANY() as a scan of the channel's whole (channel, received_at) range filtered by
+        # the list (0.4 s per 2,000 ids at 20k rows, quadratic in the table). The join probes the unique
+        # (channel, source_id) index once per id whatever the statistics say.
+        wanted = func.unnest(bindparam("keys", type_=postgresql.ARRAY(String))).table_valued("value").render_derived("k")
+        return (select(*columns).select_from(wanted)
+                .join(Complaint.__table__, and_(C.channel == bindparam("channel"), C.source_id == wanted.c.value)))
+    if style == "json":
         keys = C.source_id.in_(select(column("value")).select_from(func.json_each(bindparam("keys"))))
     else:
         keys = C.source_id.in_(bindparam("keys", expanding=True))
