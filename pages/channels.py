@@ -52,6 +52,8 @@ register({
     "ch_source_id": ("ID sumber", "Source ID"),
     "ch_when": ("Waktu", "When"),
     "ch_raw_latest": ("Data mentah terbaru (teks)", "Latest raw records (text)"),
+    "ch_quarantine_staff_only": ("Rincian dan data mentah karantina hanya untuk petugas yang masuk (operator, admin).",
+                                 "Quarantine details and raw records are for signed-in staff (operators, admins)."),
     "ch_admin": ("Administrasi", "Administration"),
     "ch_admin_intro": ("Jalankan impor kanal sekarang, atau proses ulang karantina setelah pemetaan diperbaiki.",
                        "Poll a channel now, or re-process its quarantine after fixing the mapping."),
@@ -179,8 +181,11 @@ with_quarantine = [c for c, n in zip(health["channel"], health["open_quarantine"
 choice = st.selectbox(t("channel"), ["", *with_quarantine], key="ch_quarantine_channel",
                       format_func=lambda c: label("channel", c) if c else t("all"))
 total = context.query(health_metrics.quarantine_total, choice or None)
-if kiosk.active():  # a wall shows how many, never the records: raw source text can name a reporter
-    st.markdown(f"**{t('ch_quarantine')}**: {fmt_int(total)}")  # where no mask finds the name
+staff = auth.role_of(auth.current_user()) in ACTION_ROLES
+if kiosk.active() or not staff:  # a wall or the public sees how many, never the records: raw source text
+    st.markdown(f"**{t('ch_quarantine')}**: {fmt_int(total)}")  # can name a reporter where no mask finds it
+    if total and not kiosk.active():
+        st.caption(t("ch_quarantine_staff_only"))
 elif not total:
     st.success(t("ch_quarantine_none"))
 else:
@@ -247,7 +252,7 @@ def _channel_actions() -> None:
                     + (f" — {safe_markdown(done.error)}" if done.error else ""))
 
 
-if auth.role_of(auth.current_user()) in ACTION_ROLES:
+if staff:
     _channel_actions()
 
 st.caption(f"{t('ch_updated')}: {fmt_date(now, tz, with_time=True)}")
