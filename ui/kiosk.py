@@ -34,6 +34,7 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from metrics import Filters, alerts, queries
+from metrics.privacy import markdown_literal
 from ui import context
 from ui import filters as ui_filters
 from ui.i18n import fmt_date, fmt_hours, fmt_int, label, register, t
@@ -205,12 +206,12 @@ def _band(title: str, next_title: str | None, config: Settings) -> None:
     with st.container(key="kiosk-band"):
         left, middle, right = st.columns([2.9, 5.2, 2.5], vertical_alignment="center", gap="medium")
         with left.container(key="kiosk-brand"):
-            brand = f"◉ **SIGAP** · {_plain(region.display_name)}"
+            brand = f"◉ **SIGAP** · {markdown_literal(region.display_name)}"
             st.markdown(brand + (f" :violet-background[{t('kiosk_demo')}]" if demo_running() else ""))
             with st.container(key="kiosk-title"):
-                st.markdown(_plain(title))
+                st.markdown(markdown_literal(title))
             if next_title:
-                st.caption(f"{t('kiosk_next')}: {_plain(next_title)} ›")
+                st.caption(f"{t('kiosk_next')}: {markdown_literal(next_title)} ›")
         with middle:
             st.fragment(run_every=every)(_kpis)()
         with right.container(key="kiosk-time"):
@@ -282,7 +283,7 @@ def _channels(now: datetime) -> None:
         st.metric(t("kiosk_channels_live"), f"{fmt_int(len(freshness) - len(stale))}/{fmt_int(len(freshness))}")
         if len(stale):
             names = ", ".join(label("channel", c) for c in stale["channel"])
-            st.caption(f"▲ {t('kiosk_channels_stale')}: {_plain(names)}")
+            st.caption(f"▲ {t('kiosk_channels_stale')}: {markdown_literal(names)}")
         else:
             st.caption(f"● {t('kiosk_channels_ok')}")
 
@@ -318,7 +319,7 @@ def _spikes() -> None:
             text = t("kiosk_spike_text", category=categories.get(spike.category, spike.category),
                      district=districts.get(spike.district_code, spike.district_code), count=fmt_int(spike.recent),
                      usual=fmt_int(spike.baseline))
-            st.markdown(f"⚠ **{t('kiosk_spike')}** · {_plain(text)}")
+            st.markdown(f"⚠ **{t('kiosk_spike')}** · {markdown_literal(text)}")
 
 
 def _ticker(now: datetime, size: int) -> None:
@@ -332,7 +333,7 @@ def _ticker(now: datetime, size: int) -> None:
         parts = [categories.get(row.category, "–") if row.category else t("unknown"),
                  districts.get(row.district_code, "–") if row.district_code else "–",
                  label("channel", row.channel), _ago(row.received_at, now)]
-        items.append(f"{dot} {_plain(' · '.join(parts))}")
+        items.append(f"{dot} {markdown_literal(' · '.join(parts))}")
     gap = "\u2003" * 3
     text = gap.join(items) or t("kiosk_no_arrivals")
     with st.container(key="kiosk-ticker", horizontal=True, vertical_alignment="center", gap="medium"):
@@ -411,14 +412,6 @@ SCREEN_SCRIPT = """<script>(function () {
   fit();
   setInterval(fit, 500);
 })();</script>"""
-
-
-_MARKDOWN_SPECIALS = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()<>#+-.!|~:$"})
-
-
-def _plain(text: str) -> str:
-    """Text shown through st.markdown exactly as written (no markdown, links or directives)."""
-    return str(text).translate(_MARKDOWN_SPECIALS)
 
 
 def _css() -> str:
