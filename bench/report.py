@@ -49,7 +49,7 @@ def label(run: dict) -> str:
 def pages_table(runs: list[dict]) -> str:
     head = "| page | " + " | ".join(f"{label(r)}: cold / warm s (cold CPU s)" for r in runs)
     growth = len(runs) >= 2
-    head += " | growth ×, first→second run (cold wall / cold CPU) | metrics-only cold s, last run | DuckDB ×, last run |"
+    head += " | growth ×, first→second run (cold wall / cold CPU) | metrics-only cold s, each run | DuckDB ×, each run |"
     lines = [head, "|" + "---|" * (len(runs) + 4)]
     names = list(dict.fromkeys(name for run in runs for name in run.get("pages", {})))
     for name in names:
@@ -62,9 +62,9 @@ def pages_table(runs: list[dict]) -> str:
             wall = [figures[0]["cold_s"], figures[1]["cold_s"]]
             cpu = [figures[0]["cold_cpu_s"], figures[1]["cold_cpu_s"]]
             grow = " / ".join(f"{b / a:.1f}" if a and b else "–" for a, b in (wall, cpu))
-        duck = figures[-1]["duckdb"].get("duckdb_speedup")
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {grow} | {_s(figures[-1]['metrics_cold_s'])} "
-                     f"| {duck if duck else '–'} |")
+        metrics = " / ".join(_s(f["metrics_cold_s"]) for f in figures)
+        duck = " / ".join(_s(f["duckdb"].get("duckdb_speedup")) for f in figures)
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {grow} | {metrics} | {duck} |")
     return "\n".join(lines)
 
 
