@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -18,15 +17,15 @@ import time
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from connectors import connector_for
 from connectors.pipeline import read_cursor
 from connectors.sample_server import SampleHttpServer, SampleStore
 from connectors.scheduler import INTERRUPTED, poll_channel
 from models import Complaint, ComplaintStatusEvent, ImportRun, QuarantinedRecord
-from models.db import get_engine
 from tests.conftest import PROJECT_ROOT
+from tests.crash import kill_when, writing
 from tests.lapor_files import report, write_csv
 
 ENV = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
@@ -51,48 +50,11 @@ def runs(engine, channel: str):
         return conn.execute(select(table).where(table.c.channel == channel).order_by(table.c.id)).mappings().all()
 
 
-def writing(db_url: str) -> bool:
-    """True while another process holds an open write transaction on the database."""
-    if db_url.startswith("sqlite"):
-        conn = sqlite3.connect(db_url.removeprefix("sqlite:///"), timeout=0)
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            conn.rollback()
-            return False
-        except sqlite3.OperationalError as exc:
-            assert "locked" in str(exc)
-            return True
-        finally:
-            conn.close()
-    with get_engine(db_url).connect() as conn:
-        return bool(conn.execute(text(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL")).scalar_one())
-
-
 def assert_intact(db_url: str) -> None:
     if db_url.startswith("sqlite"):
         with sqlite3.connect(db_url.removeprefix("sqlite:///")) as conn:
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
             assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
-
-
-def kill_when(process: subprocess.Popen, ready, what: str, seconds: float = 90) -> None:
-    """SIGKILL `process` as soon as ready() holds; fails if it ended first."""
-    deadline = time.monotonic() + seconds
-    try:
-        while not ready():
-            assert process.poll() is None, f"ended before {what}: {process.communicate()}"
-            assert time.monotonic() < deadline, f"never reached {what}"
-            time.sleep(0.02)
-        assert process.poll() is None, f"finished before it could be killed at {what}"
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=20)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=20)
-    assert process.returncode == -signal.SIGKILL
 
 
 def import_cli(db_url: str, path) -> subprocess.Popen:

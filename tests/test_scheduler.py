@@ -33,6 +33,7 @@ from connectors.scheduler import (
 from metrics.channels import channel_health, health_state, open_quarantine, redact_raw
 from models import Complaint, ComplaintStatusEvent, ImportRun, QuarantinedRecord
 from tests.conftest import PROJECT_ROOT
+from tests.crash import kill_when, writing
 from tests.lapor_files import OFFICIAL_PREAMBLE, report, write_csv, write_xlsx
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -322,20 +323,9 @@ def test_killing_a_worker_mid_poll_loses_and_doubles_nothing(db_url, engine, tmp
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     worker = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, db_url, str(folder)], cwd=PROJECT_ROOT, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 60
-        while not any(r["state"] == "running" for r in runs(engine, "lapor")):
-            assert worker.poll() is None, worker.communicate()
-            assert time.monotonic() < deadline, "the worker never started its import"
-            time.sleep(0.05)
-        time.sleep(1.5)  # well into reading and writing the file
-        assert worker.poll() is None, "the import finished before it could be killed; use a bigger file"
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(timeout=10)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait(timeout=10)
+    # killed while it writes: a fixed pause would let a fast machine finish the file first
+    kill_when(worker, lambda: any(r["state"] == "running" for r in runs(engine, "lapor")) and writing(db_url),
+              "the worker writing the file")
     assert b"finished" not in worker.stdout.read()
     assert count(engine) == 0  # the file's transaction died with the worker
     assert lease_holder(engine, "lapor")[0] is not None  # and its lease is still there, until it expires
