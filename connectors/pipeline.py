@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import NullType
 
 from connectors.base import Connector, IncompleteSource, RecordError, SourceError
+from metrics import daily
 from models import (
     RESPONDED_STATUSES,
     TERMINAL_STATUSES,
@@ -257,11 +258,13 @@ def _key_list(style: str, keys: list[str]):
 def _existing_query(style: str):
     """The stored state a re-import compares with; times come back unprocessed, converted only when needed."""
     return _by_keys(style, C.source_id, C.id, C.row_hash, C.status,
-                    *(type_coerce(C[name], NullType()).label(name) for name in _TIMES), C.last_run_id)
+                    *(type_coerce(C[name], NullType()).label(name) for name in _TIMES), C.last_run_id,
+                    type_coerce(C.received_at, NullType()).label("received_at"))
 
 
 _AT = {name: i for i, name in enumerate(DATA_FIELDS)}
 _SOURCE_ID, _STATUS, _STATUS_RAW = _AT["source_id"], _AT["status"], _AT["status_raw"]
+_RECEIVED = _AT["received_at"]
 _EVENT_FIELDS = itemgetter(*(_AT[f] for f in ("status", "received_at", "first_response_at", "resolved_at",
                                               "closed_at")))
 
@@ -304,8 +307,8 @@ class _Importer:
         }])
 
     def _existing(self, channel: str, keys: list[str]) -> dict[str, tuple]:
-        """source_id -> (id, row_hash, status, raw first_response_at, resolved_at, closed_at, last_run_id),
-        one query a batch."""
+        """source_id -> (id, row_hash, status, raw first_response_at, resolved_at, closed_at, last_run_id,
+        raw received_at), one query a batch."""
         found = {}
         for start in range(0, len(keys), _KEYS_PER_QUERY):
             bound = _key_list(self.key_style, keys[start:start + _KEYS_PER_QUERY])
@@ -315,7 +318,8 @@ class _Importer:
 
     def _old(self, stored: tuple) -> dict:
         convert = self.time_result or (lambda value: value)
-        return {"status": stored[2], **{name: convert(stored[3 + i]) for i, name in enumerate(_TIMES)}}
+        return {"status": stored[2], **{name: convert(stored[3 + i]) for i, name in enumerate(_TIMES)},
+                "received_at": convert(stored[7])}
 
     def flush(self, records: list[ComplaintIn]) -> None:
         if not records:
@@ -325,6 +329,7 @@ class _Importer:
         now, observed = utcnow(), self.observed_at
         summary = self.summary
         rows, transitions, reporters, ids = [], [], {}, {}
+        moved_from = []  # receipt moments an update moved away from: their days' rollups change too
         for record in records:
             fields = record.__dict__
             values = _DATA_VALUES(fields)
@@ -348,6 +353,7 @@ class _Importer:
                 summary.updated += 1
                 ids[source_id] = stored[0]
                 old = self._old(stored)
+                moved_from.append(old["received_at"])
                 data = dict(zip(DATA_FIELDS, values))
                 _derive_times(data, old, observed)
                 values = _DATA_VALUES(data)
@@ -360,6 +366,9 @@ class _Importer:
             return
         self.upsert.execute(self.conn, rows, (now, now, summary.run_id))
         self._write_events_and_reporters(channel, transitions, reporters, observed, ids)
+        # in the same transaction as the rows: the daily rollup knows which days to rebuild (metrics/daily.py)
+        daily.mark_received(self.conn, [row[_RECEIVED] for row in rows] + moved_from,
+                            self.connector.region.timezone)
 
     def _write_events_and_reporters(self, channel, transitions, reporters, observed, ids: dict) -> None:
         """Status events and reporter contacts; `ids` holds the ids of updated complaints, new ones are looked up."""

@@ -43,6 +43,7 @@ from sqlalchemy.engine import Engine
 from connectors.base import Connector, RecordError, SourceError
 from connectors.drop_folder import FolderResult, folder_of, import_folder
 from connectors.pipeline import RunSummary, describe_error, run_import
+from metrics import daily
 from connectors.registry import BUILTIN, GENERIC, channel_names, connector_for
 from models import ChannelState, Complaint, ImportRun, QuarantinedRecord, utcnow
 from models.db import get_engine
@@ -447,7 +448,21 @@ def poll_due(region: Region, engine: Engine, now: datetime | None = None, **kwar
         result = run_scheduled_poll(channel, region, engine, **kwargs)
         if result is not None:
             results.append(result)
+    refresh_rollups(region, engine)
     return results
+
+
+ROLLUP_REFRESH_SECONDS = 15
+
+
+def refresh_rollups(region: Region, engine: Engine) -> int | None:
+    """Rebuild the daily rollup's out-of-date days (metrics/daily.py); never raises. Pages are right without it
+    (they read pending days from the complaints), only slower, so a failure is logged and retried next time."""
+    try:
+        return daily.refresh(engine, region.timezone)
+    except Exception:  # noqa: BLE001
+        log.exception("daily rollup refresh failed")
+        return None
 
 
 def build_scheduler(region: Region | None = None, engine: Engine | None = None, *, blocking: bool = False,
@@ -489,6 +504,10 @@ def build_scheduler(region: Region | None = None, engine: Engine | None = None, 
             next_run_time=start + timedelta(seconds=random.uniform(0.2, max(first_run_within, 0.2))),
         )
         log.info("%s: polled every %g min (%s)", plan.channel, plan.interval_minutes, plan.mode)
+    # imports mark the days they change; this keeps the dashboards' rollup close behind them
+    scheduler.add_job(refresh_rollups, "interval", seconds=ROLLUP_REFRESH_SECONDS, args=(region, engine),
+                      id="rollup:refresh", name="refresh daily rollups", replace_existing=True, coalesce=True,
+                      max_instances=1, next_run_time=start + timedelta(seconds=1))
     return scheduler
 
 

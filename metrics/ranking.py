@@ -18,7 +18,7 @@ import pandas as pd
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Engine
 
-from metrics import queries
+from metrics import daily, queries
 from metrics.filters import C, Filters
 from metrics.queries import NOT_ACTIONABLE, RESOLVED, _count_if, is_open, is_overdue
 from metrics.sql import grouped_percentiles, hours_between, share
@@ -64,27 +64,24 @@ def _median_response_by_agency(conn, where: list) -> dict[str, float]:
 
 def league_table(engine: Engine, filters: Filters, now: datetime, tz: ZoneInfo) -> pd.DataFrame:
     """One row per agency with complaints in the period, ranked by Wilson score (then volume, then code)."""
-    begin, finish = filters.bounds(tz)
-    previous_begin, _ = filters.previous().bounds(tz)
-    current = C.received_at >= begin
-    previous = C.received_at < begin
-    met, missed = _resolution_sla(now)
-    resolved = C.status.in_(RESOLVED)
-    actionable = C.status.notin_(NOT_ACTIONABLE)
+    rows = []
+    periods = [(daily.by_value(daily.period_facts(engine, f, tz, "agency")), queries.open_missed(
+        engine, f, now, tz, C.agency_code)) for f in (filters, filters.previous())]
+    (current, current_open), (before, before_open) = periods
+    for code in dict.fromkeys([*current, *before]):
+        if not code:
+            continue
+        row = [code]
+        for groups, missed_open in periods:
+            counts = groups[code].counts if code in groups else dict.fromkeys(daily.COUNTS, 0)
+            row += [counts["n"], counts["resolved"], counts["actionable"], counts["resolution_met"],
+                    counts["resolution_late"] + missed_open.get(code, (0, 0))[1]]
+        rows.append(row)
+    medians = {code: daily.percentiles_from(g.response, (0.5,))[0] for code, g in current.items()}
     with engine.connect() as conn:
-        rows = conn.execute(select(
-            C.agency_code,
-            _count_if(current), _count_if(and_(current, resolved)), _count_if(and_(current, actionable)),
-            _count_if(and_(current, met)), _count_if(and_(current, missed)),
-            _count_if(previous), _count_if(and_(previous, resolved)), _count_if(and_(previous, actionable)),
-            _count_if(and_(previous, met)), _count_if(and_(previous, missed)),
-        ).where(*filters.dimension_clauses(), C.agency_code.isnot(None),
-                C.received_at >= previous_begin, C.received_at < finish)
-            .group_by(C.agency_code)).all()
         overdue = dict(conn.execute(select(C.agency_code, func.count())
                                     .where(*filters.dimension_clauses(), C.agency_code.isnot(None), is_overdue(now))
                                     .group_by(C.agency_code)).all())
-        medians = _median_response_by_agency(conn, filters.period_clauses(tz))
         agencies = {code: (name, kind) for code, name, kind in conn.execute(
             select(A.code, func.coalesce(A.short_name, A.name), A.kind)).all()}
     records = []

@@ -9,13 +9,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import ColumnElement
 
 from metrics.filters import C, Filters
-from metrics.queries import RESOLVED, _count_if, _sla_counts, is_open, is_overdue
+from metrics import daily
+from metrics.queries import is_open, is_overdue, open_missed
 from metrics.sql import grouped_percentiles, hours_between, share, utc_offset_hours
 from models import RESPONDED_STATUSES
 from regions import Region
@@ -70,12 +72,12 @@ def _bucket_frame(counts: dict[int, int], edges, unit_h: float = 1.0) -> pd.Data
 
 def distribution(engine: Engine, filters: Filters, measure: str, tz: ZoneInfo) -> pd.DataFrame:
     """Complaints received in the period with a known time, counted per duration bucket (hours)."""
-    with engine.connect() as conn:
-        value = duration_hours(conn.dialect.name, measure)
-        bucket = _bucket_index(value, DURATION_EDGES_H)
-        rows = conn.execute(select(bucket.label("bucket"), func.count())
-                            .where(*filters.period_clauses(tz), value.isnot(None)).group_by(bucket)).all()
-    frame = _bucket_frame(dict(rows), DURATION_EDGES_H)
+    _done_at(measure)  # validates the measure
+    histogram = daily.totals(daily.period_facts(engine, filters, tz)).histogram(measure)
+    # the rollup's fine buckets nest inside these (metrics/daily.py keeps every edge here as one of its edges)
+    coarse = np.searchsorted(DURATION_EDGES_H, daily.EDGES_H, side="right") - 1
+    counts = np.bincount(coarse, weights=histogram[:daily.BUCKETS], minlength=len(DURATION_EDGES_H))
+    frame = _bucket_frame(dict(enumerate(counts)), DURATION_EDGES_H)
     frame["share"] = frame["count"] / max(int(frame["count"].sum()), 1)
     return frame
 
@@ -92,15 +94,20 @@ def percentiles_by(engine: Engine, filters: Filters, measure: str, dimension: st
                    tz: ZoneInfo) -> pd.DataFrame:
     """Per group (channel, agency or category): n with a known time, median, p90, and SLA met / missed."""
     group = DIMENSIONS[dimension]
-    period = filters.period_clauses(tz)
-    with engine.connect() as conn:
-        stats = grouped_percentiles(conn, duration_hours(conn.dialect.name, measure), (group,), period)
-        met, missed = _sla_counts(now, _done_at(measure), _due_at(measure))
-        sla = {g: (m, x) for g, m, x in conn.execute(select(group, met, missed).where(*period).group_by(group))}
+    _done_at(measure)
+    groups = daily.by_value(daily.period_facts(engine, filters, tz, dimension))
+    missed_open = open_missed(engine, filters, now, tz, group)
     rows = []
-    for (g,), (n, (p50, p90)) in stats.items():
-        m, x = sla.get(g, (0, 0))
-        rows.append({"group": g, "n": n, "p50_h": p50, "p90_h": p90, "sla_met": m, "sla_missed": x,
+    for value, g in groups.items():
+        histogram = g.histogram(measure)
+        n = daily.known(histogram)
+        if not n:
+            continue
+        p50, p90 = daily.percentiles_from(histogram)
+        key = daily.value_or_none(value)
+        m = g.counts[f"{measure}_met"]
+        x = g.counts[f"{measure}_late"] + missed_open.get(key, (0, 0))[MEASURES.index(measure)]
+        rows.append({"group": key, "n": n, "p50_h": p50, "p90_h": p90, "sla_met": m, "sla_missed": x,
                      "sla_share": share(m, m + x)})
     columns = ["group", "n", "p50_h", "p90_h", "sla_met", "sla_missed", "sla_share"]
     frame = pd.DataFrame(rows, columns=columns).sort_values(["n", "p90_h"], ascending=[False, False],
@@ -112,21 +119,22 @@ def percentiles_by(engine: Engine, filters: Filters, measure: str, dimension: st
 def weekly_percentiles(engine: Engine, filters: Filters, measure: str, dimension: str, tz: ZoneInfo,
                        top: int = 5) -> pd.DataFrame:
     """Median and p90 per local week of receipt: for all complaints (group ALL) and the `top` largest groups."""
-    group = DIMENSIONS[dimension]
-    period = filters.period_clauses(tz)
-    with engine.connect() as conn:
-        dialect = conn.dialect.name
-        value = duration_hours(dialect, measure)
-        week = local_week(dialect, C.received_at, tz)
-        overall = grouped_percentiles(conn, value, (week,), period)
-        largest = [g for g, in conn.execute(
-            select(group).where(*period, value.isnot(None), group.isnot(None))
-            .group_by(group).order_by(func.count().desc(), group).limit(top))]
-        per_group = grouped_percentiles(conn, value, (group, week), [*period, group.in_(largest)]) if largest else {}
-    rows = [{"group": ALL, "week": w, "n": n, "p50_h": p50, "p90_h": p90}
-            for (w,), (n, (p50, p90)) in overall.items()]
-    rows += [{"group": g, "week": w, "n": n, "p50_h": p50, "p90_h": p90}
-             for (g, w), (n, (p50, p90)) in per_group.items()]
+    _done_at(measure)
+    facts = daily.period_facts(engine, filters, tz, dimension)
+    days = pd.to_datetime(facts.rows["day"])
+    facts.rows["week"] = (days - pd.to_timedelta(days.dt.day_of_week, unit="D")).dt.strftime("%Y-%m-%d")
+    sizes = {value: daily.known(g.histogram(measure)) for value, g in daily.by_value(facts).items() if value}
+    largest = [g for g, n in sorted(sizes.items(), key=lambda item: (-item[1], item[0])) if n][:top]
+    rows = []
+    for (group, keys) in ((ALL, ("week",)), (None, ("value", "week"))):
+        source = facts if group == ALL else facts.where(facts.rows["value"].isin(largest).to_numpy())
+        for key, g in daily.by_value(source, keys).items():
+            histogram = g.histogram(measure)
+            if not daily.known(histogram):
+                continue
+            p50, p90 = daily.percentiles_from(histogram)
+            rows.append({"group": ALL if group == ALL else key[0], "week": key if group == ALL else key[1],
+                         "n": daily.known(histogram), "p50_h": p50, "p90_h": p90})
     frame = pd.DataFrame(rows, columns=["group", "week", "n", "p50_h", "p90_h"])
     frame["week"] = pd.to_datetime(frame["week"])
     frame.attrs["groups"] = [ALL, *largest]
@@ -177,13 +185,9 @@ class Coverage:
 
 
 def coverage(engine: Engine, filters: Filters, tz: ZoneInfo) -> Coverage:
-    with engine.connect() as conn:
-        row = conn.execute(select(
-            func.count(), _count_if(C.first_response_at.isnot(None)), _count_if(C.resolved_at.isnot(None)),
-            _count_if(and_(C.status.in_(RESPONDED), C.first_response_at.is_(None))),
-            _count_if(and_(C.status.in_(RESOLVED), C.resolved_at.is_(None))),
-        ).where(*filters.period_clauses(tz))).one()
-    return Coverage(*(int(v) for v in row))
+    counts = daily.totals(daily.period_facts(engine, filters, tz)).counts
+    return Coverage(counts["n"], counts["response_known"], counts["resolution_known"],
+                    counts["responded_time_unknown"], counts["resolved_time_unknown"])
 
 
 @dataclass(frozen=True)

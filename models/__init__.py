@@ -16,8 +16,11 @@ from models.tables import (  # noqa: F401
     ChannelState,
     Complaint,
     ComplaintStatusEvent,
+    DailyRollup,
     District,
     ImportRun,
     QuarantinedRecord,
     ReporterContact,
+    RollupPending,
+    RollupWatermark,
 )

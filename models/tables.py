@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import UTCDateTime, utcnow
@@ -176,3 +176,51 @@ class QuarantinedRecord(SQLModel, table=True):
     raw: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = utc_field(nullable=False, default_factory=utcnow)
     reprocessed_at: datetime | None = utc_field()
+
+
+class DailyRollup(SQLModel, table=True):
+    """Complaint facts per local day, kind and one dimension value (metrics/daily.py): what the dashboards'
+    period figures add up instead of reading the period's complaints. Rebuilt per day from the complaint table,
+    never edited in place, so it cannot drift from it."""
+
+    __tablename__ = "rollup_day"
+
+    dim: str = Field(primary_key=True, max_length=12)  # all, channel, district, agency, category, source_type
+    day: str = Field(primary_key=True, max_length=10)  # local date, YYYY-MM-DD
+    kind: str = Field(primary_key=True, max_length=24)
+    value: str = Field(primary_key=True, max_length=80)  # '' = unknown (primary keys cannot hold NULL)
+    n: int = 0
+    resolved: int = 0
+    actionable: int = 0
+    response_known: int = 0
+    resolution_known: int = 0
+    responded_time_unknown: int = 0
+    resolved_time_unknown: int = 0
+    response_met: int = 0
+    response_late: int = 0
+    resolution_met: int = 0
+    resolution_late: int = 0
+    # duration histograms (hours, metrics/daily.py EDGES_H), sparse: bucket numbers then counts
+    response_hist: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    resolution_hist: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class RollupPending(SQLModel, table=True):
+    """Local days whose rollup rows are out of date: written in the same transaction as the complaints that
+    changed them. A new row per mark (no unique day): a refresh deletes exactly the marks it has read, so a
+    mark committed while it runs survives for the next one. Day '*' means every day (a rebuild)."""
+
+    __tablename__ = "rollup_pending"
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: str = Field(max_length=10, index=True)
+
+
+class RollupWatermark(SQLModel, table=True):
+    """The highest complaint id the daily rollup has seen (one row). Rows inserted around the import pipeline
+    (bulk loads, fixtures) carry no mark; their ids above this tell the rollup which days they changed."""
+
+    __tablename__ = "rollup_watermark"
+
+    id: int = Field(default=1, primary_key=True)
+    complaint_id: int = 0

@@ -93,6 +93,9 @@ def seed(engine: Engine, region: Region, now: datetime | None = None, scale: flo
                 report.read += summary.read
                 report.stored += summary.inserted + summary.updated + summary.unchanged
                 report.quarantined += summary.quarantined
+        from metrics import daily
+
+        daily.refresh(engine, region.timezone)  # the first page view reads a built rollup
         report.seconds = time.monotonic() - started
         log.info("seeded %s records from %s files in %.1fs", report.read, report.files, report.seconds)
         return report

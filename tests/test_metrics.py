@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import insert
 
-from metrics import Filters, queries, response
+from metrics import Filters, daily, queries, response
 from models import Complaint
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -44,9 +44,23 @@ def row(received_at: datetime, *, response_h: float | None = None, resolution_h:
     return data
 
 
+@pytest.fixture(autouse=True, params=["rollup", "complaints"])
+def read_path(request):
+    """Every figure twice: from the daily rollup, and from the complaint table (days not rebuilt yet)."""
+    global READ_PATH
+    READ_PATH = request.param
+    yield request.param
+
+
+READ_PATH = "rollup"
+
+
 def add(engine, *rows: dict) -> None:
+    """Rows written around the import pipeline (no day marks): the rollup finds them above its watermark."""
     with engine.begin() as conn:
         conn.execute(insert(Complaint.__table__), list(rows))
+    if READ_PATH == "rollup":
+        daily.refresh(engine, WIB)
 
 
 # --------------------------------------------------------------------------------------------------
