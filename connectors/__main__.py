@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
 import json
 import sys
@@ -36,6 +37,9 @@ def cmd_import(args) -> int:
         print(f"waiting up to {args.wait:g} s for {holder or 'another process'} to finish with {args.channel}",
               file=sys.stderr)
 
+    # Everything loaded so far (modules, region, mappings) lives as long as the process: moved out of the garbage
+    # collector's view, full collections during a long import do not walk it again and again.
+    gc.freeze()
     with held_channel(engine, args.channel, args.wait, on_wait=waiting):
         summary = run_import(connector, engine, source=str(path),
                              source_sha256=_sha256(path) if path.is_file() else None)

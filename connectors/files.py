@@ -236,7 +236,7 @@ def _locate_header(path: Path, raw_rows: Iterator[list], required: list[set[str]
         keys = [header_key(c) for c in cells]
         present = set(keys)
         if all(present & names for names in required):
-            filled = (values for values in raw_rows if any(_filled(v) for v in values))
+            filled = (values for values in raw_rows if _row_filled(values))
             first = next(filled, None)
             if first is not None and _is_second_level(keys, first, required, known):
                 # "KOORDINAT" merged over "LATITUDE | LONGITUDE": the lower level names those columns
@@ -271,6 +271,14 @@ def _is_second_level(keys: list[str], cells: list, required: list[set[str]], kno
         return False
     repeats = all(upper.get(i) == key for i, key in lower.items())
     return repeats or any(key in known and key not in upper.values() for key in lower.values())
+
+
+def _row_filled(values) -> bool:
+    """Does the row hold anything (any(_filled(v) for v in values))? A CSV row is all text: one join and strip."""
+    try:
+        return bool("".join(values).strip())
+    except TypeError:  # xlsx cells: numbers, dates, None
+        return any(_filled(v) for v in values)
 
 
 def _filled(value) -> bool:

@@ -111,14 +111,18 @@ class Places:
     """District and sub-district from a source's place names and GPS point, with the region's boundaries.
 
     The point lookup (a DistrictLocator over the region's boundary file, or over the approximate Voronoi layer
-    when no file is configured) is built once, on first use.
+    when no file is configured) is built once, on first use. Everything after the point lookup depends only on
+    (named district, point's district, sub-district text), which repeat across a file: it is memoised.
     """
+
+    MEMO_LIMIT = 100_000  # entries; a file with more distinct place combinations just stops adding
 
     def __init__(self, region: Region, resolver: Resolver):
         self.region = region
         self.resolver = resolver
         self._locator = None
         self._tried = False
+        self._memo: dict[tuple, tuple[str | None, str | None]] = {}
 
     @property
     def locator(self):
@@ -141,11 +145,22 @@ class Places:
         Without either, an unambiguous sub-district name, then a 'kecamatan X' mention in `text_hint`.
         """
         named = self.resolver.district(district_raw) if district_raw else None
-        code = named
+        point = None
         if lat is not None and lon is not None and (named is None or prefer_point):
             point = self.district_at(lat, lon)
-            if point is not None:
-                code = point
+        if text_hint:  # free text is rarely repeated: not worth a memo entry
+            return self._resolve(named, point, subdistrict_raw, text_hint)
+        key = (named, point, subdistrict_raw)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._resolve(named, point, subdistrict_raw, None)
+            if len(self._memo) < self.MEMO_LIMIT:
+                self._memo[key] = found
+        return found
+
+    def _resolve(self, named: str | None, point: str | None, subdistrict_raw: str | None,
+                 text_hint: str | None) -> tuple[str | None, str | None]:
+        code = point if point is not None else named
         if code is None and subdistrict_raw:
             code = self.resolver.subdistrict(subdistrict_raw, None)[1]
         if code is None and text_hint:

@@ -22,9 +22,13 @@ _NUMERIC_DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
 _DURATION = re.compile(
     r"(?:(\d+)\s*Hari)?\s*:?\s*(?:(\d+)\s*Jam)?\s*:?\s*(?:(\d+)\s*Menit)?\s*:?\s*(?:(\d+)\s*Detik)?", re.IGNORECASE
 )
+# The 112 export's own spellings, parsed without the general machinery (the result is the same).
+_PLAIN_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+_PLAIN_DURATION = re.compile(r"(\d+) Hari : (\d+) Jam : (\d+) Menit : (\d+) Detik")
 _EXCEL_EPOCH = datetime(1899, 12, 30)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # C0 controls except tab, line feed, carriage return
 MAX_DURATION = timedelta(days=3660)  # ten years: anything longer is a broken cell, not a real handling time
+_ZERO = timedelta(0)
 
 
 def is_blank(value) -> bool:
@@ -102,6 +106,14 @@ def parse_time(value, field: str = "time") -> time:
 
 def parse_datetime(value, tz: ZoneInfo | timezone, field: str = "time") -> datetime:
     """A moment from an ISO string (zone kept), a datetime cell or 'date time' text (zone `tz` assumed)."""
+    if value.__class__ is str and len(value) == 19 and _PLAIN_DATETIME.fullmatch(value):
+        # 'YYYY-MM-DD HH:MM:SS', the exports' usual cell: text() would leave it as it is
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:  # 2026-02-30 ...: the general path below says why
+            pass
+        else:
+            return _utc(moment.replace(tzinfo=tz), field)
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, (int, float)) and not isinstance(value, bool) and not is_blank(value):
@@ -150,19 +162,22 @@ def parse_duration(value, field: str = "duration") -> timedelta | None:
     """'0 Hari : 20 Jam : 41 Menit : 56 Detik' (112 logs), 'HH:MM:SS', or a number of seconds; at most ten years."""
     if is_blank(value):
         return None
-    raw = value if isinstance(value, timedelta) else text(value)
     try:
         duration = _duration(value)
     except (OverflowError, ValueError):  # more days than a timedelta holds, digits int() cannot read
         duration = None
+    if duration is not None and _ZERO <= duration <= MAX_DURATION:
+        return duration
+    raw = value if isinstance(value, timedelta) else text(value)
     if duration is None:
         raise RecordError(f"{field} {raw!r} is not a duration")
-    if not timedelta(0) <= duration <= MAX_DURATION:
-        raise RecordError(f"{field} {raw!r} is not a plausible duration (negative, or more than ten years)")
-    return duration
+    raise RecordError(f"{field} {raw!r} is not a plausible duration (negative, or more than ten years)")
 
 
 def _duration(value) -> timedelta | None:
+    if value.__class__ is str and (m := _PLAIN_DURATION.fullmatch(value)):  # the 112 export's spelling
+        days, hours, minutes, seconds = m.groups()
+        return timedelta(days=int(days), hours=int(hours), minutes=int(minutes), seconds=int(seconds))
     if isinstance(value, timedelta):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):

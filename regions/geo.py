@@ -20,7 +20,6 @@ import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
-from scipy.optimize import linear_sum_assignment
 from shapely.geometry import mapping, shape
 from shapely.ops import voronoi_diagram
 
@@ -298,6 +297,8 @@ def _assign_by_centroid(geoms, districts) -> dict:
         raise ValueError(
             f"{len(geoms)} unnamed polygons for {len(codes)} districts; set name_property or fix the file"
         )
+    from scipy.optimize import linear_sum_assignment  # here: importing scipy.optimize costs ~1 s of CPU
+
     rows, cols = linear_sum_assignment(_assignment_cost(geoms, lons, lats))
     return {codes[c]: geoms[r] for r, c in zip(rows, cols)}
 
@@ -408,13 +409,48 @@ def to_geojson(boundaries: Mapping, districts, simplify: bool | float = False) -
 
 
 class DistrictLocator:
-    """Which district a point falls in. Points on a shared edge go to the first district given."""
+    """Which district a point falls in. Points on a shared edge go to the first district given.
+
+    A grid over the districts' bounding box answers most single-point lookups without GEOS: a cell whose
+    (slightly enlarged) box meets no polygon is "no district", a cell inside the first polygon that meets it
+    is that polygon's district; only cells on a boundary need the exact test. The answers are the exact test's.
+    """
+
+    GRID = 256  # cells per side: at city scale ~100 m cells, a few percent of them on a boundary
+    _EXACT, _NONE = -1, -2
 
     def __init__(self, boundaries: Mapping):
         self.codes = list(boundaries)
         self._geoms = np.array([boundaries[c] for c in self.codes], dtype=object)
         shapely.prepare(self._geoms)
         self._tree = shapely.STRtree(self._geoms)
+        self._grid = self._build_grid()
+
+    def _build_grid(self):
+        """(x0, y0, x-scale, y-scale, n, cells as a list): the cell of lon/lat is int((lon - x0) * x-scale)."""
+        if not len(self._geoms):
+            return None
+        xmin, ymin, xmax, ymax = (float(v) for v in shapely.total_bounds(self._geoms))
+        if not all(map(math.isfinite, (xmin, ymin, xmax, ymax))) or xmax <= xmin or ymax <= ymin:
+            return None
+        n = self.GRID
+        dx, dy = (xmax - xmin) / n, (ymax - ymin) / n
+        # Boxes grown by a margin far above float rounding, so that a point whose computed cell is off by
+        # one (it lies on a cell edge) is still inside the box that was classified for that cell.
+        eps = 1e-9 * max(1.0, abs(xmin), abs(xmax), abs(ymin), abs(ymax)) + 1e-6 * min(dx, dy)
+        ix, iy = np.meshgrid(np.arange(n), np.arange(n))  # row = y index, column = x index
+        ix, iy = ix.ravel(), iy.ravel()
+        boxes = shapely.box(xmin + ix * dx - eps, ymin + iy * dy - eps,
+                            xmin + (ix + 1) * dx + eps, ymin + (iy + 1) * dy + eps)
+        cells = np.full(n * n, self._NONE, dtype=np.int64)
+        box_i, geom_i = self._tree.query(boxes, predicate="intersects")
+        if len(box_i):
+            first = np.full(n * n, len(self.codes), dtype=np.int64)
+            np.minimum.at(first, box_i, geom_i)  # the lowest polygon meeting the box wins on shared edges
+            hit = np.flatnonzero(first < len(self.codes))
+            inside = shapely.contains(self._geoms[first[hit]], boxes[hit])
+            cells[hit] = np.where(inside, first[hit], self._EXACT)
+        return xmin, ymin, n / (xmax - xmin), n / (ymax - ymin), n, cells.tolist()
 
     def district_at(self, lat, lon) -> str | None:
         try:
@@ -424,6 +460,20 @@ class DistrictLocator:
         # Plain-float checks: numpy on scalars would cost more than the lookup itself.
         if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat == 0 and lon == 0):
             return None  # also rejects NaN, which fails every comparison
+        grid = self._grid
+        if grid is not None:
+            x0, y0, sx, sy, n, cells = grid
+            gx, gy = (lon - x0) * sx, (lat - y0) * sy
+            if 0 <= gx < n and 0 <= gy < n:
+                cell = cells[int(gy) * n + int(gx)]
+                if cell >= 0:
+                    return self.codes[cell]
+                if cell == self._NONE:
+                    return None
+        return self.exact_district_at(lat, lon)
+
+    def exact_district_at(self, lat: float, lon: float) -> str | None:
+        """The exact test for a plausible point (what the grid answers for the cells it can decide)."""
         point = shapely.Point(lon, lat)
         # Bounding-box candidates from the tree, then the exact test on the prepared polygon.
         for i in sorted(self._tree.query(point).tolist()):
