@@ -6,10 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from metrics import queries, ranking
-from ui import context, kiosk
+from ui import charts, context, kiosk
 from ui import filters as ui_filters
 from ui.export import export_buttons
-from ui.i18n import fmt_date, fmt_float, fmt_hours, fmt_int, fmt_pct, label, language, register, t
+from ui.i18n import fmt_date, fmt_dates, fmt_float, fmt_hours, fmt_int, fmt_pct, label, language, register, t
 
 register({
     "ag_caption": ("{region} · {start} – {end} · dibanding {pstart} – {pend}",
@@ -179,24 +179,31 @@ chart_data = pd.DataFrame({
     "interval_text": [f"{fmt_float(lo * 100, 0)}–{fmt_float(hi * 100, 0)}%"
                       for lo, hi in zip(table["ci_low"], table["ci_high"])],
 })
-order = list(chart_data["agency"])
-y = alt.Y("agency:N", sort=order, title=None, axis=alt.Axis(labelLimit=220))
-x_scale = alt.Scale(domain=[0, 100])
-tooltip = [alt.Tooltip("agency:N", title=t("ag_col_agency")), alt.Tooltip("rate_text:N", title=t("resolution_rate")),
-           alt.Tooltip("n:Q", title=t("ag_col_n")), alt.Tooltip("interval_text:N", title=t("ag_interval"))]
-# bars fade where there are few complaints: their rate says little (the interval shows how little)
-bars = alt.Chart(chart_data).mark_bar(cornerRadiusEnd=2, height=14).encode(
-    x=alt.X("rate:Q", scale=x_scale, title=t("ag_col_rate")), y=y,
-    color=alt.condition("datum.external", alt.value("#9aa5b1"), alt.value("#2a7ab9")),
-    opacity=alt.condition(f"datum.n >= {SOLID_N}", alt.value(0.7), alt.value(0.25)), tooltip=tooltip)
-interval = alt.Chart(chart_data).mark_rule(strokeWidth=2, color="#12395b").encode(
-    x=alt.X("low:Q", scale=x_scale), x2="high:Q", y=y, tooltip=tooltip)
-score = alt.Chart(chart_data).mark_tick(thickness=3, size=16, color="#12395b").encode(
-    x=alt.X("score:Q", scale=x_scale), y=y, tooltip=tooltip)
-counts = alt.Chart(chart_data).transform_calculate(label="'n=' + datum.n").mark_text(
-    align="left", dx=6, fontSize=11, color="#52606d").encode(x=alt.X("high:Q", scale=x_scale), y=y, text="label:N")
-st.altair_chart((bars + interval + score + counts).properties(height=max(22 * len(chart_data) + 30, 160)),
-                use_container_width=True)
+
+
+def ranking_figure(chart_data: pd.DataFrame) -> alt.LayerChart:
+    order = list(chart_data["agency"])
+    y = alt.Y("agency:N", sort=order, title=None, axis=alt.Axis(labelLimit=220))
+    x_scale = alt.Scale(domain=[0, 100])
+    tooltip = [alt.Tooltip("agency:N", title=t("ag_col_agency")),
+               alt.Tooltip("rate_text:N", title=t("resolution_rate")),
+               alt.Tooltip("n:Q", title=t("ag_col_n")), alt.Tooltip("interval_text:N", title=t("ag_interval"))]
+    # bars fade where there are few complaints: their rate says little (the interval shows how little)
+    bars = alt.Chart(chart_data).mark_bar(cornerRadiusEnd=2, height=14).encode(
+        x=alt.X("rate:Q", scale=x_scale, title=t("ag_col_rate")), y=y,
+        color=alt.condition("datum.external", alt.value("#9aa5b1"), alt.value("#2a7ab9")),
+        opacity=alt.condition(f"datum.n >= {SOLID_N}", alt.value(0.7), alt.value(0.25)), tooltip=tooltip)
+    interval = alt.Chart(chart_data).mark_rule(strokeWidth=2, color="#12395b").encode(
+        x=alt.X("low:Q", scale=x_scale), x2="high:Q", y=y, tooltip=tooltip)
+    score = alt.Chart(chart_data).mark_tick(thickness=3, size=16, color="#12395b").encode(
+        x=alt.X("score:Q", scale=x_scale), y=y, tooltip=tooltip)
+    counts = alt.Chart(chart_data).transform_calculate(label="'n=' + datum.n").mark_text(
+        align="left", dx=6, fontSize=11, color="#52606d").encode(
+        x=alt.X("high:Q", scale=x_scale), y=y, text="label:N")
+    return (bars + interval + score + counts).properties(height=max(22 * len(chart_data) + 30, 160))
+
+
+charts.show(ranking_figure, chart_data)
 
 # --- drill-down: one agency's overdue complaints ----------------------------------------------------
 st.subheader(t("ag_drill"))
@@ -232,8 +239,8 @@ else:
         t("category"): [name_of(categories, c) for c in overdue["category"]],
         t("district"): [name_of(districts, d) for d in overdue["district_code"]],
         t("status"): [label("status", s) for s in overdue["status"]],
-        t("received_at"): [fmt_date(v, tz, with_time=True) for v in overdue["received_at"]],
-        t("due_at"): [fmt_date(v, tz, with_time=True) for v in overdue["due_at"]],
+        t("received_at"): fmt_dates(overdue["received_at"], tz, with_time=True),
+        t("due_at"): fmt_dates(overdue["due_at"], tz, with_time=True),
         t("overdue_by"): [fmt_hours(h) for h in overdue["overdue_h"]],
     })
     links = [f"explorer?complaint={int(i)}" for i in overdue["id"]]

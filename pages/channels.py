@@ -7,7 +7,7 @@ from metrics import channels as health_metrics
 from metrics.privacy import mask_pii, safe_markdown
 from ui import auth, context, kiosk
 from ui import filters as ui_filters
-from ui.i18n import fmt_date, fmt_hours, fmt_int, label, register, t
+from ui.i18n import fmt_date, fmt_dates, fmt_hours, fmt_int, label, register, t
 
 ACTION_ROLES = ("operator", "admin")
 
@@ -166,7 +166,7 @@ with st.expander(t("ch_details")):
             t("channel"): [label("channel", c) for c in health["channel"]],
             t("ch_state"): [f"{STATE_DOT[s]} {t('ch_state_' + s)}" for s in health["state"]],
             t("ch_age"): [age_text(m) if e else "–" for m, e in zip(health["age_minutes"], health["enabled"])],
-            t("ch_last_success"): [fmt_date(v, tz, with_time=True) for v in health["last_success_at"]],
+            t("ch_last_success"): fmt_dates(health["last_success_at"], tz, with_time=True),
             t("ch_last_run"): [counts_text(r, "last") if r["last_run_state"] else "–" for _, r in health.iterrows()],
             t("ch_today"): [counts_text(r, "today") for _, r in health.iterrows()],
             t("ch_runs_24h"): [fmt_int(v) for v in health["runs_24h"]],
@@ -193,7 +193,7 @@ else:
     st.caption(t("ch_quarantine_shown", shown=fmt_int(len(records)), total=fmt_int(total)))
     st.dataframe(
         {
-            t("ch_when"): [fmt_date(v, tz, with_time=True) for v in records["created_at"]],
+            t("ch_when"): fmt_dates(records["created_at"], tz, with_time=True),
             t("channel"): [label("channel", c) for c in records["channel"]],
             t("ch_source_id"): [mask_pii(s) if s else "–" for s in records["source_id"]],
             t("ch_reason"): [mask_pii(r) for r in records["reason"]],  # a reason may quote the bad value

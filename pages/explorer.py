@@ -15,7 +15,7 @@ from metrics.explorer import PAGE_SIZES, PersonalDataSearch
 from models import OPEN_STATUSES, Kind, Status
 from ui import context
 from ui import filters as ui_filters
-from ui.i18n import fmt_date, fmt_hours, fmt_int, label, language, register, t
+from ui.i18n import fmt_date, fmt_dates, fmt_hours, fmt_int, label, language, register, t
 
 register({
     "ex_caption": ("{region} · diterima {start} – {end} · waktu dalam {zone}",
@@ -138,7 +138,7 @@ if rows.empty:
     st.info(t("ex_none"))
 else:
     shown = pd.DataFrame({
-        t("received_at"): [fmt_date(v, tz, with_time=True) for v in rows["received_at"]],
+        t("received_at"): fmt_dates(rows["received_at"], tz, with_time=True),
         t("channel"): [label("channel", c) for c in rows["channel"]],
         t("ex_title"): [t("ex_confidential_row") if secret else text_or_dash(title)
                         for secret, title in zip(rows["is_confidential"], rows["title"])],

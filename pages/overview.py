@@ -7,6 +7,7 @@ import streamlit as st
 from metrics import queries
 from ui import context
 from ui import filters as ui_filters
+from ui import charts
 from ui.charts import date_axis, number_axis
 from ui.i18n import fmt_date, fmt_hours, fmt_int, fmt_pct, label, t
 
@@ -48,6 +49,19 @@ for tile, (channel, row) in zip(tiles, channels.iterrows()):
         st.metric(label("channel", channel), fmt_int(row["received"]))
         st.caption(f"{t('open')}: {fmt_int(row['open'])} · {t('overdue')}: {fmt_int(row['overdue'])}")
 
+
+def trend_figure(trend) -> alt.Chart:
+    trend = trend.assign(channel_label=trend["channel"].map(lambda c: label("channel", c)))
+    chart = alt.Chart(trend).mark_area(opacity=0.85).encode(
+        x=alt.X("day:T", axis=date_axis(t("day"))),
+        y=alt.Y("sum(count):Q", axis=number_axis(t("count")), stack=True),
+        color=alt.Color("channel_label:N", title=t("channel")),
+        tooltip=[alt.Tooltip("day:T", title=t("day")), alt.Tooltip("channel_label:N", title=t("channel")),
+                 alt.Tooltip("sum(count):Q", title=t("count"))],
+    ).properties(height=320)
+    return chart
+
+
 left, right = st.columns([3, 2])
 with left:
     st.subheader(t("trend"))
@@ -55,15 +69,7 @@ with left:
     if trend.empty:
         st.info(t("no_data"))
     else:
-        trend["channel_label"] = trend["channel"].map(lambda c: label("channel", c))
-        chart = alt.Chart(trend).mark_area(opacity=0.85).encode(
-            x=alt.X("day:T", axis=date_axis(t("day"))),
-            y=alt.Y("sum(count):Q", axis=number_axis(t("count")), stack=True),
-            color=alt.Color("channel_label:N", title=t("channel")),
-            tooltip=[alt.Tooltip("day:T", title=t("day")), alt.Tooltip("channel_label:N", title=t("channel")),
-                     alt.Tooltip("sum(count):Q", title=t("count"))],
-        ).properties(height=320)
-        st.altair_chart(chart, width="stretch")
+        charts.show(trend_figure, trend)
 with right:
     st.subheader(t("most_overdue"))
     overdue = context.query(queries.most_overdue, filters, now, 10)

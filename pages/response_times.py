@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from metrics import queries, response
-from ui import context
+from ui import charts, context
 from ui import filters as ui_filters
 from ui.charts import date_axis, number_axis
 from ui.i18n import fmt_date, fmt_float, fmt_hours, fmt_int, fmt_pct, label, register, t
@@ -186,27 +186,32 @@ def distribution_chart(measure: str, channel: str, target: response.Target | Non
     if not dist["count"].sum():
         st.info(t("no_data"))
     else:
-        dist["range"] = [f"≥ {fmt_hours(lo)}" if open_ else f"{fmt_hours(lo) if lo else '0'} – {fmt_hours(hi)}"
-                         for lo, hi, open_ in zip(dist["lower_h"], dist["upper_h"], dist["open_ended"])]
-        dist["zero"] = 0
-        bars = alt.Chart(dist).mark_rect(color=P50_COLOR, opacity=0.85, stroke="white", strokeWidth=1).encode(
-            x=alt.X("lower_h:Q", scale=hours_scale(), axis=hours_axis(t("rt_hours_since"))),
-            x2="upper_h:Q",
-            # headroom above the tallest bar for the target's label
-            y=alt.Y("count:Q", axis=number_axis(t("rt_complaints")),
-                    scale=alt.Scale(domain=[0, int(dist["count"].max() * 1.15) + 1])),
-            y2="zero:Q",
-            tooltip=[alt.Tooltip("range:N", title=t("rt_range")), alt.Tooltip("count:Q", title=t("count")),
-                     alt.Tooltip("share:Q", title=t("rt_share"), format=".1%")],
-        )
-        layers = [bars, *target_layers(target.hours if target else None)]
-        st.altair_chart(alt.layer(*layers).properties(height=340), width="stretch")
+        charts.show(distribution_figure, dist, target.hours if target else None)
     if target is None:
         st.caption(t("rt_no_target"))
         return
     note = t("rt_target_caption", channel=label("channel", channel), rule=target.rule,
              duration=describe_target(target))
     st.caption(note + (" " + t("rt_wd_caption") if target.working_days is not None else ""))
+
+
+def distribution_figure(dist: pd.DataFrame, target_h: float | None) -> alt.LayerChart:
+    dist = dist.copy()
+    dist["range"] = [f"≥ {fmt_hours(lo)}" if open_ else f"{fmt_hours(lo) if lo else '0'} – {fmt_hours(hi)}"
+                     for lo, hi, open_ in zip(dist["lower_h"], dist["upper_h"], dist["open_ended"])]
+    dist["zero"] = 0
+    bars = alt.Chart(dist).mark_rect(color=P50_COLOR, opacity=0.85, stroke="white", strokeWidth=1).encode(
+        x=alt.X("lower_h:Q", scale=hours_scale(), axis=hours_axis(t("rt_hours_since"))),
+        x2="upper_h:Q",
+        # headroom above the tallest bar for the target's label
+        y=alt.Y("count:Q", axis=number_axis(t("rt_complaints")),
+                scale=alt.Scale(domain=[0, int(dist["count"].max() * 1.15) + 1])),
+        y2="zero:Q",
+        tooltip=[alt.Tooltip("range:N", title=t("rt_range")), alt.Tooltip("count:Q", title=t("count")),
+                 alt.Tooltip("share:Q", title=t("rt_share"), format=".1%")],
+    )
+    layers = [bars, *target_layers(target_h)]
+    return alt.layer(*layers).properties(height=340)
 
 
 def breakdown_chart(measure: str, dimension: str, target: response.Target | None) -> None:
@@ -216,8 +221,20 @@ def breakdown_chart(measure: str, dimension: str, target: response.Target | None
     if groups.empty:
         st.info(t("no_data"))
         return
+    charts.show(breakdown_figure, groups.head(MAX_GROUPS), measure, dimension,
+                target.hours if target else None)
+    legend = (f"<span style='color:{P50_COLOR}'>●</span> {t('rt_median')} &nbsp; "
+              f"<span style='color:{P90_COLOR}'>◆</span> {t('rt_p90')} &nbsp;·&nbsp; {t('rt_count_note')}")
+    if dimension == "channel":
+        legend += f" &nbsp;·&nbsp; <span style='color:{TARGET_COLOR}'>❙</span> {t('rt_channel_ticks')}"
+    st.caption(legend, unsafe_allow_html=True)
+    if len(groups) > MAX_GROUPS:
+        st.caption(t("rt_top_groups", shown=MAX_GROUPS, total=len(groups)))
+
+
+def breakdown_figure(shown: pd.DataFrame, measure: str, dimension: str, target_h: float | None) -> alt.LayerChart:
     name_of = group_namer(dimension)
-    shown = groups.head(MAX_GROUPS).copy()
+    shown = shown.copy()
     shown["name"] = [name_of(g) for g in shown["group"]]
     shown["median"] = [fmt_hours(v) for v in shown["p50_h"]]
     shown["p90"] = [fmt_hours(v) for v in shown["p90_h"]]
@@ -236,19 +253,13 @@ def breakdown_chart(measure: str, dimension: str, target: response.Target | None
         base.mark_point(filled=True, size=90, color=P90_COLOR, opacity=1, shape="diamond").encode(x=p90_x),
         base.mark_text(align="left", dx=8, color="#6b7785", fontSize=11).encode(x=p90_x, text=alt.Text("n:Q")),
     ]
-    legend = (f"<span style='color:{P50_COLOR}'>●</span> {t('rt_median')} &nbsp; "
-              f"<span style='color:{P90_COLOR}'>◆</span> {t('rt_p90')} &nbsp;·&nbsp; {t('rt_count_note')}")
     if dimension == "channel":
         shown["target_h"] = [target_hours(g, measure) for g in shown["group"]]
         layers.insert(0, alt.Chart(shown.dropna(subset=["target_h"])).mark_tick(
             color=TARGET_COLOR, thickness=3, size=22).encode(x=alt.X("target_h:Q", scale=hours_scale()), y=y))
-        legend += f" &nbsp;·&nbsp; <span style='color:{TARGET_COLOR}'>❙</span> {t('rt_channel_ticks')}"
     else:
-        layers[:0] = target_layers(target.hours if target else None)
-    st.altair_chart(alt.layer(*layers).properties(height=alt.Step(30)), width="stretch")
-    st.caption(legend, unsafe_allow_html=True)
-    if len(groups) > len(shown):
-        st.caption(t("rt_top_groups", shown=len(shown), total=len(groups)))
+        layers[:0] = target_layers(target_h)
+    return alt.layer(*layers).properties(height=alt.Step(30))
 
 
 def weekly_domain(frame: pd.DataFrame) -> list[float]:
@@ -265,11 +276,16 @@ def weekly_chart(measure: str, dimension: str, target: response.Target | None) -
     if weekly.empty:
         st.info(t("no_data"))
         return
+    charts.show(weekly_figure, weekly, measure, dimension, target.hours if target else None, width="content")
+    st.caption(t("rt_censor_caption"))
+
+
+def weekly_figure(weekly: pd.DataFrame, measure: str, dimension: str, target_h: float | None) -> alt.FacetChart:
     name_of = group_namer(dimension)
     panel = {g: t("rt_all") if g == response.ALL else name_of(g) for g in weekly.attrs["groups"]}
-    overall = target.hours if target else None
+    weekly = weekly.copy()
     weekly["panel"] = weekly["group"].map(panel)
-    weekly["target_h"] = [overall if g == response.ALL or dimension != "channel" else target_hours(g, measure)
+    weekly["target_h"] = [target_h if g == response.ALL or dimension != "channel" else target_hours(g, measure)
                           for g in weekly["group"]]
     weekly["median"] = [fmt_hours(v) for v in weekly["p50_h"]]
     weekly["p90"] = [fmt_hours(v) for v in weekly["p90_h"]]
@@ -297,8 +313,7 @@ def weekly_chart(measure: str, dimension: str, target: response.Target | None) -
     chart = alt.layer(band, rule, lines).properties(width=320, height=190).facet(
         facet=alt.Facet("panel:N", sort=list(panel.values()), title=None, header=header), columns=3,
     ).resolve_scale(y="shared")
-    st.altair_chart(chart, width="content")
-    st.caption(t("rt_censor_caption"))
+    return chart
 
 
 def open_age_section(ages: response.OpenAge) -> None:
@@ -310,7 +325,7 @@ def open_age_section(ages: response.OpenAge) -> None:
         if not ages.open_now:
             st.success(t("rt_none_open"))
         else:
-            st.altair_chart(age_chart(ages.buckets), width="stretch")
+            charts.show(age_chart, ages.buckets)
     share_overdue = ages.overdue_now / ages.open_now if ages.open_now else None
     figures_col.metric(t("overdue_now"), fmt_int(ages.overdue_now), fmt_pct(share_overdue), delta_color="off",
                        delta_arrow="off")

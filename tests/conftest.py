@@ -16,6 +16,8 @@ REAL_LAPOR = SHARED / "real" / "lapor_export_kab_bandung_2024.xlsx"
 REAL_BOUNDARIES = SHARED / "real" / "surabaya_kecamatan_boundaries_utm49s.geojson"
 POSTGRES_ADMIN_URL = os.environ.get("SIGAP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# Charts are drawn from specs made without Altair's schema validation (ui/charts.py); the tests validate them.
+os.environ.setdefault("SIGAP_VALIDATE_CHARTS", "1")
 
 
 def _postgres_available() -> str | None:

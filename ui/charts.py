@@ -1,9 +1,42 @@
-"""Altair helpers: axes and number formats in the chosen language (Vega's own locale is English-only here)."""
+"""Altair helpers: axes and number formats in the chosen language (Vega's own locale is English-only here), and
+drawing charts from a cached Vega-Lite spec.
+
+`show(build, *args)` draws the chart `build(*args)` returns. Building an Altair chart and turning it into a spec
+(schema validation, deep copies) took 0.15-0.6 s per page on every rerun (`python -m bench`), more than the
+data; the spec is now made once per (builder, arguments, language) and kept as long as the metric results, and
+without schema validation: the builders are fixed code, validated in the tests (SIGAP_VALIDATE_CHARTS=1).
+"""
 from __future__ import annotations
 
-import altair as alt
+import os
+import threading
 
+import altair as alt
+import streamlit as st
+
+from ui.context import CACHE_SECONDS
 from ui.i18n import _MONTHS_EN, _MONTHS_ID, language
+
+_ALTAIR_GLOBALS = threading.Lock()  # Altair's theme switch is process-wide
+
+
+def to_spec(chart) -> dict:
+    """The Vega-Lite dict of an Altair chart, data inline, without Altair's default width/height theme."""
+    validate = os.environ.get("SIGAP_VALIDATE_CHARTS") == "1"
+    with _ALTAIR_GLOBALS, alt.theme.enable("none"), alt.data_transformers.disable_max_rows():
+        return chart.to_dict(validate=validate)
+
+
+@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False, max_entries=256)
+def _spec(where: str, name: str, lang: str, _build, args: tuple) -> dict:
+    return to_spec(_build(*args))
+
+
+def show(build, *args, width="stretch") -> None:
+    """Draw build(*args) (an Altair chart); every value the chart depends on must be among `args`."""
+    code = build.__code__
+    st.vega_lite_chart(_spec(f"{code.co_filename}:{code.co_firstlineno}", build.__qualname__, language(), build,
+                             args), width=width)
 
 
 def _months() -> str:

@@ -4,7 +4,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 LANGUAGES = ("id", "en")
 _MONTHS_ID = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
@@ -98,8 +100,18 @@ STRINGS: dict[str, tuple[str, str]] = {
 
 
 def language() -> str:
+    """The run's language. Read from session state once per run and then kept on the run's context: each read
+    took ~50 us and a page formatting a 500-row list made thousands. Streamlit gives every run a new `cursors`
+    dict, so the kept value is only believed during the run that stored it."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    kept = getattr(ctx, "_sigap_language", None)
+    if kept is not None and kept[0] is ctx.cursors:
+        return kept[1]
     lang = st.session_state.get("lang") or st.query_params.get("lang", "id")
-    return lang if lang in LANGUAGES else "id"
+    lang = lang if lang in LANGUAGES else "id"
+    if ctx is not None and st.session_state.get("lang") in LANGUAGES:  # settled (app.py sets it first)
+        ctx._sigap_language = (ctx.cursors, lang)
+    return lang
 
 
 def t(key: str, **values) -> str:
@@ -159,6 +171,18 @@ def fmt_date(value: date | datetime | None, tz: ZoneInfo | None = None, with_tim
     if with_time and isinstance(value, datetime):
         text += f" {value:%H:%M}"
     return text
+
+
+def fmt_dates(values, tz: ZoneInfo, with_time: bool = False) -> list[str]:
+    """fmt_date of a column of UTC moments at once (a 500-row list: 0.15 s one by one)."""
+    moments = pd.to_datetime(pd.Series(values), utc=True).dt.tz_convert(tz)
+    months = pd.Series(_MONTHS_EN if language() == "en" else _MONTHS_ID)
+    text = (moments.dt.day.astype("Int64").astype(str) + " "
+            + months.reindex(moments.dt.month.fillna(1).astype(int) - 1).to_numpy() + " "
+            + moments.dt.year.astype("Int64").astype(str))
+    if with_time:
+        text = text + " " + moments.dt.strftime("%H:%M")
+    return [s if m is not pd.NaT else "–" for s, m in zip(text, moments)]
 
 
 def register(strings: dict[str, tuple[str, str]]) -> None:
