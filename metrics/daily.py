@@ -92,17 +92,30 @@ def known(histogram: np.ndarray) -> int:
 
 
 def pack(histogram: np.ndarray) -> bytes:
-    """Sparse bytes: the number of used buckets (uint16), their numbers (uint16), counts (uint32), sums (float64)."""
+    """Sparse float64 bytes: the number k of used buckets, their k numbers, k counts, k sums."""
     used = np.flatnonzero(histogram[:BUCKETS])
-    return (np.array([used.size], dtype="<u2").tobytes() + used.astype("<u2").tobytes()
-            + histogram[used].astype("<u4").tobytes() + histogram[BUCKETS + used].astype("<f8").tobytes())
+    return np.concatenate([[used.size], used, histogram[used], histogram[BUCKETS + used]]).astype("<f8").tobytes()
 
 
-def unpack_into(blob: bytes, row: np.ndarray) -> None:
-    size = int(np.frombuffer(blob, dtype="<u2", count=1)[0])
-    used = np.frombuffer(blob, dtype="<u2", count=size, offset=2)
-    row[used] += np.frombuffer(blob, dtype="<u4", count=size, offset=2 + 2 * size)
-    row[BUCKETS + used] += np.frombuffer(blob, dtype="<f8", count=size, offset=2 + 6 * size)
+def unpack_rows(blobs: list[bytes]) -> np.ndarray:
+    """One histogram row per blob, decoded together (one frombuffer, one scatter): one by one took 0.25 s for the
+    3,600 rows of an agency ranking."""
+    matrix = np.zeros((len(blobs), 2 * BUCKETS))
+    if not blobs:
+        return matrix
+    data = np.frombuffer(b"".join(blobs), dtype="<f8")
+    sizes = np.array([len(b) // 8 for b in blobs])
+    used = (sizes - 1) // 3
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    rows = np.repeat(np.arange(len(blobs)), used)
+    # position of each used bucket's number inside `data`: its blob's start + 1 + its rank within the blob
+    rank = np.arange(rows.size) - np.repeat(np.cumsum(used) - used, used)
+    at = np.repeat(starts + 1, used) + rank
+    buckets = data[at].astype(np.int64)
+    step = np.repeat(used, used)
+    matrix[rows, buckets] = data[at + step]
+    matrix[rows, BUCKETS + buckets] = data[at + 2 * step]
+    return matrix
 
 
 def percentiles_from(histogram: np.ndarray, fractions=(0.5, 0.9)) -> list[float | None]:
@@ -406,11 +419,8 @@ def _from_complaints(conn: Connection, where: list, tz: ZoneInfo, group: str) ->
 def _from_rollup(rows: list) -> Facts:
     width = 3 + len(COUNTS)
     frame = pd.DataFrame([r[:width] for r in rows], columns=["day", "kind", "value", *COUNTS])
-    response = np.zeros((len(rows), 2 * BUCKETS))
-    resolution = np.zeros((len(rows), 2 * BUCKETS))
-    for i, row in enumerate(rows):
-        unpack_into(row[width], response[i])
-        unpack_into(row[width + 1], resolution[i])
+    response = unpack_rows([row[width] for row in rows])
+    resolution = unpack_rows([row[width + 1] for row in rows])
     return Facts(frame if len(rows) else _empty_rows(["day", "kind", "value"]), response, resolution)
 
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import literal_column
 from sqlalchemy.sql import ColumnElement
 
 from models import COMPLAINT_KINDS, Complaint
@@ -46,12 +47,15 @@ class Filters:
         finish = datetime.combine(self.end + timedelta(days=1), time.min, tz)
         return begin.astimezone(timezone.utc), finish.astimezone(timezone.utc)
 
-    def dimension_clauses(self) -> list[ColumnElement]:
+    def dimension_clauses(self, unindexed: bool = False) -> list[ColumnElement]:
+        """`unindexed` (SQLite): compare the columns without letting the planner search their own indexes."""
         clauses = []
         for column, values in ((C.channel, self.channels), (C.district_code, self.districts),
                                (C.agency_code, self.agencies), (C.category, self.categories),
                                (C.kind, self.kinds)):
             if values:
+                if unindexed:  # SQLite's unary + keeps the value and hides the column from index selection
+                    column = literal_column(f"+{column.table.name}.{column.name}", column.type)
                 clauses.append(column.in_(values))
         return clauses
 

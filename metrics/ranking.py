@@ -15,13 +15,13 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from metrics import daily, queries
 from metrics.filters import C, Filters
-from metrics.queries import NOT_ACTIONABLE, RESOLVED, _count_if, is_open, is_overdue
-from metrics.sql import grouped_percentiles, hours_between, share
+from metrics.queries import is_overdue
+from metrics.sql import share
 from models import Agency
 
 A = Agency.__table__.c
@@ -47,21 +47,6 @@ def wilson_interval(successes: int, total: int, z: float = 1.96) -> tuple[float,
     return max(0.0, (centre - margin) / denominator), min(1.0, (centre + margin) / denominator)
 
 
-def _resolution_sla(now: datetime):
-    """(met, missed) conditions for the resolution deadline, as in queries._sla_counts."""
-    done, due = C.resolved_at, C.resolve_due_at
-    met = and_(done.isnot(None), due.isnot(None), done <= due)
-    missed = and_(due.isnot(None), or_(done > due, and_(done.is_(None), is_open(), due < now)))
-    return met, missed
-
-
-def _median_response_by_agency(conn, where: list) -> dict[str, float]:
-    """Median hours from receipt to first response per agency (percentile_cont(0.5)), in one query."""
-    hours = hours_between(conn.dialect.name, C.received_at, C.first_response_at)
-    stats = grouped_percentiles(conn, hours, (C.agency_code,), [*where, C.agency_code.isnot(None)], (0.5,))
-    return {code: median for (code,), (_, (median,)) in stats.items() if median is not None}
-
-
 def league_table(engine: Engine, filters: Filters, now: datetime, tz: ZoneInfo) -> pd.DataFrame:
     """One row per agency with complaints in the period, ranked by Wilson score (then volume, then code)."""
     rows = []
@@ -80,7 +65,8 @@ def league_table(engine: Engine, filters: Filters, now: datetime, tz: ZoneInfo) 
     medians = {code: daily.percentiles_from(g.response, (0.5,))[0] for code, g in current.items()}
     with engine.connect() as conn:
         overdue = dict(conn.execute(select(C.agency_code, func.count())
-                                    .where(*filters.dimension_clauses(), C.agency_code.isnot(None), is_overdue(now))
+                                    .where(*queries.open_now(filters, conn.dialect.name), C.agency_code.isnot(None),
+                                           is_overdue(now))
                                     .group_by(C.agency_code)).all())
         agencies = {code: (name, kind) for code, name, kind in conn.execute(
             select(A.code, func.coalesce(A.short_name, A.name), A.kind)).all()}
@@ -119,5 +105,6 @@ def agency_overdue(engine: Engine, filters: Filters, now: datetime, agency_code:
 def overdue_total(engine: Engine, filters: Filters, now: datetime, agency_code: str) -> int:
     """How many of the agency's complaints are overdue now (the list above may be cut at its limit)."""
     with engine.connect() as conn:
-        return conn.execute(select(func.count()).where(*replace(filters, agencies=(agency_code,))
-                                                       .dimension_clauses(), is_overdue(now))).scalar_one()
+        chosen = replace(filters, agencies=(agency_code,))
+        return conn.execute(select(func.count()).where(*queries.open_now(chosen, conn.dialect.name),
+                                                       is_overdue(now))).scalar_one()

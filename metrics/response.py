@@ -11,14 +11,14 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import String, case, func, literal, select, type_coerce
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import ColumnElement
 
 from metrics.filters import C, Filters
 from metrics import daily
-from metrics.queries import is_open, is_overdue, open_missed
-from metrics.sql import grouped_percentiles, hours_between, share, utc_offset_hours
+from metrics.queries import is_overdue, open_missed, open_now
+from metrics.sql import grouped_percentiles, hours_between, linear_percentiles, share, utc_offset_hours
 from models import RESPONDED_STATUSES
 from regions import Region
 from regions.sla import SlaBook
@@ -156,19 +156,40 @@ class OpenAge:
 def open_age(engine: Engine, filters: Filters, now: datetime) -> OpenAge:
     with engine.connect() as conn:
         dialect = conn.dialect.name
-        age = hours_between(dialect, C.received_at, literal(now, C.received_at.type))
-        where = [*filters.dimension_clauses(), is_open()]
-        bucket = _bucket_index(age / 24.0, AGE_EDGES_D)
+        where = open_now(filters, dialect)
         late = case((is_overdue(now), 1), else_=0)
+        if dialect == "sqlite":
+            return _open_age_sqlite(conn, where, late, now)
+        age = hours_between(dialect, C.received_at, literal(now, C.received_at.type))
+        bucket = _bucket_index(age / 24.0, AGE_EDGES_D)
         rows = conn.execute(select(bucket.label("bucket"), func.count(), func.coalesce(func.sum(late), 0))
                             .where(*where).group_by(bucket)).all()
         stats = grouped_percentiles(conn, age, (), where)
         oldest = conn.execute(select(func.max(age)).where(*where)).scalar_one()
+    _, (p50, p90) = stats.get((), (0, (None, None)))
+    return _open_age(rows, p50, p90, oldest)
+
+
+def _open_age_sqlite(conn, where: list, late, now: datetime) -> OpenAge:
+    """The same figures from one pass over the open complaints' receipt times (text in SQLite), in numpy:
+    SQLite's julianday() per row and per figure took 0.2 s at 40,000 open complaints."""
+    received, overdue = zip(*conn.execute(select(type_coerce(C.received_at, String), late).where(*where)).all()) \
+        or ((), ())
+    moments = pd.to_datetime(pd.Series(received, dtype=object), utc=True, format="ISO8601")
+    ages = ((now - moments).dt.total_seconds() / 3600).to_numpy(dtype=float)
+    overdue = np.asarray(overdue, dtype=np.int64)
+    edges_h = np.asarray(AGE_EDGES_D, dtype=float) * 24
+    buckets = np.clip(np.searchsorted(edges_h, ages + _EPSILON_H * 24, side="right") - 1, 0, None)
+    rows = [(b, int((buckets == b).sum()), int(overdue[buckets == b].sum())) for b in np.unique(buckets)]
+    p50, p90 = linear_percentiles(ages, (0.5, 0.9))
+    return _open_age(rows, p50, p90, float(ages.max()) if ages.size else None)
+
+
+def _open_age(rows, p50, p90, oldest) -> OpenAge:
     frame = _bucket_frame({b: n for b, n, _ in rows}, AGE_EDGES_D, unit_h=24.0)
     overdue = {b: int(x) for b, _, x in rows}
     frame["overdue"] = [overdue.get(b, 0) for b in frame["bucket"]]
     frame["within"] = frame["count"] - frame["overdue"]
-    _, (p50, p90) = stats.get((), (0, (None, None)))
     return OpenAge(open_now=int(frame["count"].sum()), overdue_now=int(frame["overdue"].sum()), median_h=p50,
                    p90_h=p90, oldest_h=None if oldest is None else float(oldest), buckets=frame)
 
