@@ -364,9 +364,16 @@ def refresh(engine: Engine, tz: ZoneInfo, chunk_days: int = 14) -> int:
         ids = [i for i, _ in marks]
         for start in range(0, len(ids), 500):
             conn.execute(delete(RollupPending.__table__).where(P.id.in_(ids[start:start + 500])))
-        conn.execute(update(RollupWatermark.__table__).where(W.id == 1, W.complaint_id < newest)
-                     .values(complaint_id=newest))
+        _raise_watermark(conn, newest)
     return len(days)
+
+
+def _raise_watermark(conn: Connection, newest: int) -> None:
+    seen = conn.execute(select(W.complaint_id).where(W.id == 1)).scalar()
+    if seen is None:  # the row was deleted (e.g. every table emptied): put it back
+        conn.execute(insert(RollupWatermark.__table__).values(id=1, complaint_id=newest))
+    elif seen < newest:
+        conn.execute(update(RollupWatermark.__table__).where(W.id == 1).values(complaint_id=newest))
 
 
 def _lock(conn: Connection) -> None:
