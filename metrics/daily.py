@@ -468,3 +468,32 @@ def by_value(facts: Facts, keys: tuple[str, ...] = ("value",)) -> dict:
 def value_or_none(value: str):
     """'' (unknown in the rollup) back to None."""
     return value or None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m metrics.daily refresh [--all]`: rebuild the pending days (--all: every day, e.g. after a bulk
+    load around the import pipeline or a restore from an old backup)."""
+    import argparse
+    import json
+    import time
+
+    from models.db import get_engine, prepare_database
+    from regions import load_region
+
+    parser = argparse.ArgumentParser(prog="python -m metrics.daily")
+    parser.add_argument("command", choices=["refresh"])
+    parser.add_argument("--all", action="store_true", help="rebuild every day, not only the marked ones")
+    args = parser.parse_args(argv)
+    region = load_region()
+    engine = prepare_database(get_engine(), region)
+    if args.all:
+        with engine.begin() as conn:
+            mark_days(conn, [EVERY_DAY])
+    began = time.perf_counter()
+    days = refresh(engine, region.timezone)
+    print(json.dumps({"days_rebuilt": days, "seconds": round(time.perf_counter() - began, 2)}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
