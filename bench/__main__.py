@@ -50,6 +50,30 @@ def _subprocess(module: str, *args: str, env: dict | None = None) -> None:
         raise RuntimeError(f"{module} failed ({done.returncode}): {done.stderr[-3000:]}")
 
 
+def measure_rollup(url: str) -> dict:
+    """The daily rollup's upkeep on the pages' database: rebuilding what is pending (every day after a load
+    through the pipeline; nothing after a bulk load, which rebuilt it) and then one day, as after a poll."""
+    from datetime import date
+
+    from metrics import daily
+    from models.db import _normalise_url, get_engine, reset_engines
+    from regions import load_region
+
+    engine, tz = get_engine(_normalise_url(url)), load_region("surabaya").timezone
+    began, cpu = time.perf_counter(), time.process_time()
+    days = daily.refresh(engine, tz)
+    pending = {"days": days, "wall_s": round(time.perf_counter() - began, 3),
+               "cpu_s": round(time.process_time() - cpu, 3)}
+    with engine.begin() as conn:
+        daily.mark_days(conn, [date.today().isoformat()])
+    began, cpu = time.perf_counter(), time.process_time()
+    daily.refresh(engine, tz)
+    one_day = {"wall_s": round(time.perf_counter() - began, 3), "cpu_s": round(time.process_time() - cpu, 3)}
+    reset_engines()
+    log(f"rollup: pending {days} day(s) rebuilt in {pending['wall_s']} s; one day in {one_day['wall_s']} s")
+    return {"pending_rebuild": pending, "one_day": one_day}
+
+
 def measure_pages(workspace: Workspace, url: str, repeat: int, with_duckdb: bool) -> dict:
     """Every page through AppTest, each page's metric calls replayed, DuckDB reference, on the database at url."""
     served_path, calls_path = workspace.root / "served.json", workspace.root / "calls.pickle"
@@ -179,6 +203,7 @@ def run(args) -> dict:
                 result["raw"]["bulk_load"] = bulkload.load_sqlite(path, args.rows, now=now, log=log)
                 url = f"sqlite:///{path}"
                 result["pages_database"] = "sqlite (bulk-loaded)"
+            result["rollup"] = measure_rollup(url)
             result.update(measure_pages(workspace, url, args.repeat, not args.no_duckdb))
     finally:
         if pg_database and not args.keep:
@@ -237,6 +262,11 @@ def table(result: dict) -> str:
                          f"{_fmt(p.get('duckdb', {}).get('duckdb_speedup'), 'x'):>9s}  {page_verdict(p, bar)}")
     lines += ["", f"map payload bytes: {result.get('map_bytes')}    peak RSS serving every page: "
                   f"{result.get('peak_rss_mb')} MB    validation: {raw.get('validate_us_per_record')} µs/record"]
+    rollup = result.get("rollup")
+    if rollup:
+        pending, one = rollup["pending_rebuild"], rollup["one_day"]
+        lines.append(f"daily rollup: {pending['days']} pending day(s) rebuilt in {pending['wall_s']} s "
+                     f"(CPU {pending['cpu_s']} s); one day (as after a poll) in {one['wall_s']} s (CPU {one['cpu_s']} s)")
     return "\n".join(lines)
 
 
