@@ -13,23 +13,29 @@ import threading
 
 import altair as alt
 import streamlit as st
+from altair.utils.schemapi import debug_mode
 
 from ui.context import CACHE_SECONDS
 from ui.i18n import _MONTHS_EN, _MONTHS_ID, language
 
-_ALTAIR_GLOBALS = threading.Lock()  # Altair's theme switch is process-wide
+_ALTAIR_GLOBALS = threading.RLock()  # Altair's theme and validation switches are process-wide
+
+
+def _validating() -> bool:
+    return os.environ.get("SIGAP_VALIDATE_CHARTS") == "1"
 
 
 def to_spec(chart) -> dict:
     """The Vega-Lite dict of an Altair chart, data inline, without Altair's default width/height theme."""
-    validate = os.environ.get("SIGAP_VALIDATE_CHARTS") == "1"
     with _ALTAIR_GLOBALS, alt.theme.enable("none"), alt.data_transformers.disable_max_rows():
-        return chart.to_dict(validate=validate)
+        return chart.to_dict(validate=_validating())
 
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False, max_entries=256)
 def _spec(where: str, name: str, lang: str, _build, args: tuple) -> dict:
-    return to_spec(_build(*args))
+    # Altair's debug mode also validates every part of a chart as it is built (half of the building time)
+    with _ALTAIR_GLOBALS, debug_mode(_validating()):
+        return to_spec(_build(*args))
 
 
 def show(build, *args, width="stretch") -> None:
