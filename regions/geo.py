@@ -414,9 +414,11 @@ class DistrictLocator:
     A grid over the districts' bounding box answers most single-point lookups without GEOS: a cell whose
     (slightly enlarged) box meets no polygon is "no district", a cell inside the first polygon that meets it
     is that polygon's district; only cells on a boundary need the exact test. The answers are the exact test's.
+    The grid is built once GRID_AFTER points were looked up, so a small import never pays for it.
     """
 
     GRID = 256  # cells per side: at city scale ~100 m cells, a few percent of them on a boundary
+    GRID_AFTER = 2000  # exact lookups before the grid is built (building it costs about 10,000 of them)
     _EXACT, _NONE = -1, -2
 
     def __init__(self, boundaries: Mapping):
@@ -424,7 +426,8 @@ class DistrictLocator:
         self._geoms = np.array([boundaries[c] for c in self.codes], dtype=object)
         shapely.prepare(self._geoms)
         self._tree = shapely.STRtree(self._geoms)
-        self._grid = self._build_grid()
+        self._grid = None
+        self._lookups = 0
 
     def _build_grid(self):
         """(x0, y0, x-scale, y-scale, n, cells as a list): the cell of lon/lat is int((lon - x0) * x-scale)."""
@@ -461,6 +464,10 @@ class DistrictLocator:
         if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat == 0 and lon == 0):
             return None  # also rejects NaN, which fails every comparison
         grid = self._grid
+        if grid is None and self._lookups < self.GRID_AFTER:
+            self._lookups += 1
+            if self._lookups == self.GRID_AFTER:
+                grid = self._grid = self._build_grid()
         if grid is not None:
             x0, y0, sx, sy, n, cells = grid
             gx, gy = (lon - x0) * sx, (lat - y0) * sy
