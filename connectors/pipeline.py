@@ -11,6 +11,7 @@ import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from itertools import chain
 from operator import itemgetter
 
 from pydantic import ValidationError
@@ -95,10 +96,10 @@ def _raw_json(raw: dict) -> str:
     return json.dumps({k: v for k, v in raw.items()}, ensure_ascii=False, default=str)
 
 
-def _hash_values(values: tuple, reporter) -> str:
-    """The row hash: of the field values in DATA_FIELDS order and the reporter (stable across releases:
-    a changed formula would make every stored complaint look changed on its next import)."""
-    payload = repr((values, reporter.model_dump() if reporter else None)).encode()
+def _hash_values(values: tuple, reporter: dict | None) -> str:
+    """The row hash: of the field values in DATA_FIELDS order and the reporter's model_dump() (stable across
+    releases: a changed formula would make every stored complaint look changed on its next import)."""
+    payload = repr((values, reporter)).encode()
     return hashlib.blake2b(payload, digest_size=16).hexdigest()
 
 
@@ -116,66 +117,123 @@ def _sqlite_utc_text(value: datetime | None) -> str | None:
 
 
 class _Bulk:
-    """An INSERT compiled once for the connection's dialect and run as one DBAPI executemany per batch.
+    """An INSERT compiled once for the connection's dialect and run as a few multi-row statements per batch.
 
     SQLAlchemy Core's executemany re-processes every parameter of every row through Python-level
-    processors. Here rows are tuples in `columns` order (plus `constants`, the same for the whole batch),
-    put in the compiled statement's parameter order and converted by the columns' own bind processors,
-    except UTC times on SQLite, which get an equivalent direct formatter (_sqlite_utc_text).
+    processors, and a DBAPI executemany runs the statement once per row. Here rows are tuples in `columns`
+    order (plus `constants`, the same for the whole batch); each column is converted at once by its own bind
+    processor (UTC times by an equivalent direct formatter). On SQLite up to `rows_per_statement` rows go
+    into one INSERT ... VALUES (...), (...) (a quarter less work than executemany of the same rows); on
+    PostgreSQL the whole batch is one INSERT ... SELECT * FROM unnest(array per column), sent in binary.
+    `returning` columns come back for every row written (inserted, or updated by ON CONFLICT), so new rows'
+    ids need no second lookup.
     """
 
-    def __init__(self, statement, columns: tuple[str, ...], dialect: Dialect, constants: tuple[str, ...] = ()):
+    def __init__(self, statement, columns: tuple[str, ...], dialect: Dialect, constants: tuple[str, ...] = (),
+                 returning: tuple[str, ...] = ()):
         keys = (*columns, *constants)
-        compiled = statement.compile(dialect=dialect, column_keys=list(keys))
-        self.sql = str(compiled)
-        self.positional = bool(dialect.positional)
-        self.order = tuple(compiled.positiontup) if self.positional else keys
-        if sorted(self.order) != sorted(keys):
-            raise RuntimeError(f"compiled statement binds {self.order}, expected {keys}")
-        self.reorder = itemgetter(*(keys.index(name) for name in self.order))
+        if returning:
+            statement = statement.returning(*(statement.table.c[name] for name in returning))
+        compiled = statement.compile(dialect=_positional(dialect), column_keys=list(keys))
+        order = tuple(compiled.positiontup)
+        if sorted(order) != sorted(keys):
+            raise RuntimeError(f"compiled statement binds {order}, expected {keys}")
+        # INSERT INTO t (a, b) VALUES (?, ?) ON CONFLICT ...: the row's placeholder group is repeated per row
+        sql = str(compiled)
+        at = sql.index(" VALUES (") + len(" VALUES ")
+        group = sql[at:sql.index(")", at) + 1]
+        if group.count(",") != len(order) - 1:
+            raise RuntimeError(f"unexpected VALUES clause in {sql!r}")
+        self.head, self.group, self.tail = sql[:at], group, sql[at + len(group):]
+        self.sql: dict[int, str] = {}  # statement text by row count
+        self.rows_per_statement = max(1, min(500, _MAX_PARAMETERS[dialect.name] // len(order)))
+        self.arrays = dialect.name == "postgresql"
+        if self.arrays:
+            # PostgreSQL: one array parameter per column, unnested into rows, whatever the row count (psycopg
+            # parses a long VALUES list again on every execution: it caches only short statements; and it
+            # dumps lists faster in binary, %b). INSERT INTO t (a, b) SELECT * FROM unnest(%b::VARCHAR(40)[],
+            # %b::FLOAT[]) ON CONFLICT ...
+            arrays = ", ".join(f"%b::{statement.table.c[name].type.compile(dialect=dialect)}[]" for name in order)
+            self.array_sql = f"{self.head.removesuffix('VALUES ')}SELECT * FROM unnest({arrays}){self.tail}"
+            self.rows_per_statement = 10000
+        self.source = tuple(keys.index(name) for name in order)  # statement position -> index in row + constants
+        self.width = len(columns)
         types = {name: statement.table.c[name].type for name in keys}
-        converters = {name: self._converter(types[name], dialect) for name in keys}
-        self.constant_converters = tuple(converters[name] for name in constants)
-        per_row = [(i, name) for i, name in enumerate(self.order) if name not in constants]
-        self.times = tuple(i for i, name in per_row if converters[name] is _sqlite_utc_text)
-        # Booleans without native support become 1/0, as Boolean's processor makes of True/False (inlined)
-        self.bools = tuple((i, converters[name]) for i, name in per_row
-                           if converters[name] is not None and isinstance(types[name], Boolean)
-                           and not dialect.supports_native_boolean)
-        special = {*self.times, *(i for i, _ in self.bools)}
-        self.others = tuple((i, converters[name]) for i, name in per_row
-                            if converters[name] is not None and i not in special)
+        self.converters = tuple(_column_converter(types[name], dialect) for name in order)
 
-    @staticmethod
-    def _converter(column_type, dialect: Dialect):
-        if dialect.name == "sqlite" and isinstance(column_type, UTCDateTime):
-            return _sqlite_utc_text
-        return column_type.dialect_impl(dialect).bind_processor(dialect)
-
-    def execute(self, conn: Connection, rows: list[tuple], constants: tuple = ()) -> None:
+    def execute(self, conn: Connection, rows: list[tuple], constants: tuple = ()) -> list[tuple]:
+        """Write `rows`; returns the `returning` columns of every row written."""
         if not rows:
-            return
-        fixed = tuple(convert(v) if convert else v for convert, v in zip(self.constant_converters, constants))
-        reorder, times, bools, others = self.reorder, self.times, self.bools, self.others
-        utc, text_of = timezone.utc, _sqlite_utc_text
-        params = []
-        for row in rows:
-            values = list(reorder(row + fixed))
-            for i in times:
-                value = values[i]
-                if value is not None:
-                    if value.tzinfo is utc:  # the common case, inlined: _sqlite_utc_text(value)
-                        text = value.isoformat(" ")[:-6]
-                        values[i] = text if value.microsecond else text + ".000000"
-                    else:
-                        values[i] = text_of(value)
-            for i, convert in bools:
-                value = values[i]
-                values[i] = 1 if value is True else 0 if value is False else convert(value)
-            for i, convert in others:
-                values[i] = convert(values[i])
-            params.append(tuple(values) if self.positional else dict(zip(self.order, values)))
-        conn.exec_driver_sql(self.sql, params)
+            return []
+        columns = list(zip(*rows))
+        n, width = len(rows), self.width
+        values = []  # per statement parameter: the column's converted values
+        for at, convert in zip(self.source, self.converters):
+            if at >= width:  # a constant: converted once
+                constant = constants[at - width]
+                values.append([convert([constant])[0] if convert else constant] * n)
+            else:
+                values.append(convert(columns[at]) if convert else columns[at])
+        per, returned = self.rows_per_statement, []
+        for start in range(0, n, per):
+            chunk = [column[start:start + per] for column in values]
+            if self.arrays:
+                sql, parameters = self.array_sql, tuple(map(list, chunk))
+            else:  # row by row, in the statement's parameter order
+                sql, parameters = self._values_sql(len(chunk[0])), tuple(chain.from_iterable(zip(*chunk)))
+            result = conn.exec_driver_sql(sql, parameters)
+            if result.returns_rows:
+                returned.extend(result.all())
+        return returned
+
+    def _values_sql(self, count: int) -> str:
+        sql = self.sql.get(count)
+        if sql is None:
+            sql = self.sql[count] = f"{self.head}{', '.join([self.group] * count)}{self.tail}"
+        return sql
+
+
+# Bound parameters one statement may hold: SQLite's default limit since 3.32, PostgreSQL's protocol limit.
+_MAX_PARAMETERS = {"sqlite": 32766, "postgresql": 65535}
+
+
+def _positional(dialect: Dialect) -> Dialect:
+    """The dialect, or for a named paramstyle (psycopg's pyformat) the same dialect with %s placeholders, so a
+    row's placeholder group can be repeated and its parameters passed as one flat sequence."""
+    if dialect.positional:
+        return dialect
+    return type(dialect)(paramstyle="format")
+
+
+def _column_converter(column_type, dialect: Dialect):
+    """A function converting a whole column of values as the type's bind processor would, or None."""
+    if isinstance(column_type, UTCDateTime):
+        if dialect.name == "sqlite":
+            return _sqlite_utc_texts
+        processor = column_type.dialect_impl(dialect).bind_processor(dialect)
+        utc = timezone.utc
+        # PostgreSQL takes zone-aware datetimes as they are: only other zones (and naive ones) need the processor
+        return lambda values: [v if v is None or v.tzinfo is utc else processor(v) for v in values]
+    processor = column_type.dialect_impl(dialect).bind_processor(dialect)
+    if processor is None:
+        return None
+    if isinstance(column_type, Boolean) and not dialect.supports_native_boolean:  # 1/0, as the processor makes
+        return lambda values: [1 if v is True else 0 if v is False else processor(v) for v in values]
+    return lambda values: list(map(processor, values))
+
+
+def _sqlite_utc_texts(values) -> list:
+    """_sqlite_utc_text of each value, the common case (UTC or None) inlined."""
+    utc, out = timezone.utc, []
+    for value in values:
+        if value is not None:
+            if value.tzinfo is utc:
+                text = value.isoformat(" ")[:-6]
+                value = text if value.microsecond else text + ".000000"
+            else:
+                value = _sqlite_utc_text(value)
+        out.append(value)
+    return out
 
 
 _KEYS_PER_QUERY = 2000  # source ids looked up per query (within SQLite's bound-parameter limit when expanded)
@@ -277,7 +335,8 @@ class _Importer:
         self.observed_default = observed_default
         dialect = conn.dialect
         self.upsert = _Bulk(_upsert_statement(dialect.name), (*DATA_FIELDS, "row_hash"), dialect,
-                            constants=("first_seen_at", "last_changed_at", "last_run_id"))
+                            constants=("first_seen_at", "last_changed_at", "last_run_id"),
+                            returning=("source_id", "id"))
         self.events = _Bulk(insert(ComplaintStatusEvent.__table__),
                             ("complaint_id", "previous_status", "status", "status_raw", "observed_at", "time_basis"),
                             dialect, constants=("run_id",))
@@ -285,7 +344,6 @@ class _Importer:
         self.time_result = C.first_response_at.type.dialect_impl(dialect).result_processor(dialect, None)
         self.key_style = _key_style(conn)
         self.existing_query = _existing_query(self.key_style)
-        self.ids_query = _by_keys(self.key_style, C.source_id, C.id)
         self.committed = _COUNTS_ZERO  # the counts of what is durably stored, for a run that fails later
         self.since: str | None = None  # the channel's cursor when the run started
         self.repeated = False  # an id written by an earlier batch of this run came again
@@ -328,7 +386,7 @@ class _Importer:
         existing = self._existing(channel, [r.source_id for r in records])
         now, observed = utcnow(), self.observed_at
         summary = self.summary
-        rows, transitions, reporters, ids = [], [], {}, {}
+        rows, transitions, reporters = [], [], {}
         moved_from = []  # receipt moments an update moved away from: their days' rollups change too
         for record in records:
             fields = record.__dict__
@@ -337,7 +395,7 @@ class _Importer:
                 summary.unmapped_district += 1
             if fields["agency_raw"] and fields["agency_code"] is None:
                 summary.unmapped_agency += 1
-            reporter = record.reporter
+            reporter = record.reporter.model_dump() if record.reporter is not None else None
             digest = _hash_values(values, reporter)
             source_id = values[_SOURCE_ID]
             stored = existing.get(source_id)
@@ -351,7 +409,6 @@ class _Importer:
                 continue
             else:
                 summary.updated += 1
-                ids[source_id] = stored[0]
                 old = self._old(stored)
                 moved_from.append(old["received_at"])
                 data = dict(zip(DATA_FIELDS, values))
@@ -361,22 +418,17 @@ class _Importer:
                     transitions.append((source_id, old["status"], values))
             rows.append((*values, digest))
             if reporter is not None:
-                reporters[source_id] = reporter.model_dump()
+                reporters[source_id] = reporter
         if not rows:
             return
-        self.upsert.execute(self.conn, rows, (now, now, summary.run_id))
-        self._write_events_and_reporters(channel, transitions, reporters, observed, ids)
+        ids = dict(self.upsert.execute(self.conn, rows, (now, now, summary.run_id)))  # source_id -> id
+        self._write_events_and_reporters(transitions, reporters, observed, ids)
         # in the same transaction as the rows: the daily rollup knows which days to rebuild (metrics/daily.py)
         daily.mark_received(self.conn, [row[_RECEIVED] for row in rows] + moved_from,
                             self.connector.region.timezone)
 
-    def _write_events_and_reporters(self, channel, transitions, reporters, observed, ids: dict) -> None:
-        """Status events and reporter contacts; `ids` holds the ids of updated complaints, new ones are looked up."""
-        needed = [s for s in dict.fromkeys([source_id for source_id, _, _ in transitions] + list(reporters))
-                  if s not in ids]
-        for start in range(0, len(needed), _KEYS_PER_QUERY):
-            bound = _key_list(self.key_style, needed[start:start + _KEYS_PER_QUERY])
-            ids.update(self.conn.execute(self.ids_query, {"channel": channel, "keys": bound}).all())
+    def _write_events_and_reporters(self, transitions, reporters, observed, ids: dict) -> None:
+        """Status events and reporter contacts; `ids`: source_id -> id of every complaint the batch wrote."""
         self.events.execute(self.conn, [
             (ids[source_id], previous, values[_STATUS], values[_STATUS_RAW],
              *_event_time(*_EVENT_FIELDS(values), observed))
