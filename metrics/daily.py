@@ -25,8 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -35,6 +34,7 @@ from sqlalchemy import String, and_, delete, func, insert, or_, select, text, ty
 from sqlalchemy.engine import Connection, Engine
 
 from metrics.filters import C, Filters
+from metrics.daily_marks import EVERY_DAY, mark_days, mark_received  # noqa: F401 (part of this API)
 from metrics.sql import fetch_columns
 from models import OPEN_STATUSES, RESPONDED_STATUSES, DailyRollup, Kind, RollupPending, RollupWatermark
 
@@ -51,7 +51,6 @@ FILTER_DIMENSIONS = (("channels", "channel"), ("districts", "district"), ("agenc
 COUNTS = ("n", "resolved", "actionable", "response_known", "resolution_known", "responded_time_unknown",
           "resolved_time_unknown", "response_met", "response_late", "resolution_met", "resolution_late")
 MEASURES = ("response", "resolution")
-EVERY_DAY = "*"
 RESOLVED = ("resolved", "closed")
 NOT_ACTIONABLE = ("archived", "rejected")
 RESPONDED = tuple(s.value for s in RESPONDED_STATUSES)
@@ -288,26 +287,6 @@ def _day_bounds(days: list[str], tz: ZoneInfo):
 
 
 # --- keeping the rollup up to date ----------------------------------------------------------------------
-
-def mark_days(conn: Connection, days) -> None:
-    """Mark local days (YYYY-MM-DD) as out of date, inside the transaction that changed their complaints."""
-    days = sorted(set(days))
-    if days:
-        conn.execute(insert(RollupPending.__table__), [{"day": d} for d in days])
-
-
-def mark_received(conn: Connection, received: list, tz: ZoneInfo) -> None:
-    """mark_days for the local days of these UTC receipt moments, converted per quarter hour (zone offsets and
-    their changes fall on quarter hours) and remembered: converting each of 2,000 moments a batch cost the
-    import several seconds per million records."""
-    quarters = {int(moment.timestamp()) // 900 for moment in received if moment is not None}
-    mark_days(conn, {_quarter_day(q, tz.key) for q in quarters})
-
-
-@lru_cache(maxsize=200_000)
-def _quarter_day(quarter: int, zone: str) -> str:
-    return datetime.fromtimestamp(quarter * 900, ZoneInfo(zone)).date().isoformat()
-
 
 def pending_days(conn: Connection, tz: ZoneInfo) -> set[str]:
     """Days the rollup does not hold correctly now: marked ones, and those of complaints written around the
