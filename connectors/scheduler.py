@@ -546,6 +546,7 @@ class _Replay:
     def __init__(self, connector: Connector, records: list[dict], observed_at: datetime | None):
         self.connector = connector
         self.name = connector.name
+        self.region = connector.region
         self.records = records
         self.observed_at = observed_at
 
