@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import NullType
 
 from connectors.base import Connector, IncompleteSource, RecordError, SourceError
-from metrics import daily
+from metrics import daily_marks
 from models import (
     RESPONDED_STATUSES,
     TERMINAL_STATUSES,
@@ -424,7 +424,7 @@ class _Importer:
         ids = dict(self.upsert.execute(self.conn, rows, (now, now, summary.run_id)))  # source_id -> id
         self._write_events_and_reporters(transitions, reporters, observed, ids)
         # in the same transaction as the rows: the daily rollup knows which days to rebuild (metrics/daily.py)
-        daily.mark_received(self.conn, [row[_RECEIVED] for row in rows] + moved_from,
+        daily_marks.mark_received(self.conn, [row[_RECEIVED] for row in rows] + moved_from,
                             self.connector.region.timezone)
 
     def _write_events_and_reporters(self, transitions, reporters, observed, ids: dict) -> None:
