@@ -15,9 +15,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import and_, case, false, func, or_, select
+from sqlalchemy import and_, case, false, func, or_, select, union_all
 from sqlalchemy.engine import Engine
 
+from metrics import daily
 from metrics.filters import C, Filters
 from metrics.privacy import mask_pii, safe_text
 from metrics.queries import is_overdue
@@ -106,21 +107,42 @@ def explore(engine: Engine, filters: Filters, tz: ZoneInfo, now: datetime, text:
     """
     page_size = page_size if page_size in PAGE_SIZES else PAGE_SIZES[0]
     clauses = _clauses(filters, tz, text, statuses, kinds)
+    if not statuses and not search_terms(text):
+        # the period's count is the daily rollup's: counting the rows took 5 s at 10M on PostgreSQL
+        chosen = replace(filters, kinds=tuple(kinds)) if kinds else filters
+        total = daily.totals(daily.period_facts(engine, chosen, tz)).counts["n"]
+    else:
+        total = None
     with engine.connect() as conn:
-        total = conn.execute(select(func.count()).select_from(C.id.table).where(*clauses)).scalar_one()
+        if total is None:
+            total = conn.execute(select(func.count()).select_from(C.id.table).where(*clauses)).scalar_one()
         pages = max(1, -(-total // page_size))
         page = min(max(1, int(page)), pages)
+        ids = _page_ids(clauses, filters, kinds, page_size, (page - 1) * page_size)
         rows = conn.execute(
             select(C.id, C.channel, C.source_id, C.received_at, C.kind, C.category, C.district_code,
                    C.agency_code, C.status, C.is_confidential, case((is_overdue(now), True), else_=False),
                    func.coalesce(func.nullif(C.title, ""), func.substr(C.body, 1, PREVIEW_LENGTH)))
-            .where(*clauses).order_by(C.received_at.desc(), C.id.desc())
-            .limit(page_size).offset((page - 1) * page_size)
+            .where(C.id.in_(ids)).order_by(C.received_at.desc(), C.id.desc())
         ).all()
     frame = pd.DataFrame([(*row[:-2], bool(row[-2]), _shown_title(row[-1], bool(row[-3]))) for row in rows],
                          columns=ROW_COLUMNS)
     frame["is_confidential"] = frame["is_confidential"].astype(bool)
     return ExplorerPage(total=total, page=page, page_size=page_size, rows=frame)
+
+
+def _page_ids(clauses: list, filters: Filters, kinds: tuple[str, ...], limit: int, offset: int):
+    """The ids of one page, newest first. Per kind, from the (kind, received_at) index in order, then merged:
+    one ORDER BY over all kinds made PostgreSQL sort the whole period (2.5 s for 860,000 rows at 10M)."""
+    chosen = tuple(kinds) or filters.kinds
+    if not chosen or len(chosen) == 1:
+        return (select(C.id).where(*clauses).order_by(C.received_at.desc(), C.id.desc())
+                .limit(limit).offset(offset).scalar_subquery())
+    per_kind = [select(C.id, C.received_at).where(*clauses, C.kind == kind)
+                .order_by(C.received_at.desc(), C.id.desc()).limit(offset + limit) for kind in chosen]
+    merged = union_all(*[q.subquery().select() for q in per_kind]).subquery()
+    return (select(merged.c.id).order_by(merged.c.received_at.desc(), merged.c.id.desc())
+            .limit(limit).offset(offset).scalar_subquery())
 
 
 DETAIL_COLUMNS = (C.id, C.channel, C.source_id, C.kind, C.source_type, C.classification, C.category,

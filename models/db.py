@@ -90,7 +90,10 @@ def _create_engine(url: str) -> Engine:
         if str(path) != ":memory:":
             _checkpoint_after_writes(engine, Path(f"{path}-wal"))
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    # JIT off: PostgreSQL compiled every large dashboard aggregate to machine code first, ~0.75 s of a 2.6 s
+    # query at 10M complaints (EXPLAIN ANALYZE), more than it ever saved on these short queries.
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5,
+                         connect_args={"options": "-c jit=off"})
 
 
 def migrate(engine: Engine) -> None:
