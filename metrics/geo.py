@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 import shapely
-from sqlalchemy import Integer, and_, case, cast, func, not_, select
+from sqlalchemy import Integer, and_, case, cast, func, not_, select, union_all
 from sqlalchemy.engine import Engine
 
 from metrics.filters import C, Filters
@@ -64,10 +64,18 @@ def density_grid(engine: Engine, filters: Filters, tz: ZoneInfo, cell_m: float =
 def recent_points(engine: Engine, filters: Filters, now: datetime, tz: ZoneInfo,
                   limit: int = POINT_LIMIT) -> pd.DataFrame:
     """The newest located complaints of the period, coded fields only (no text, nothing about the reporter)."""
+    where = [*filters.period_clauses(tz), located()]
+    if len(filters.kinds) > 1:
+        # newest per kind from the (kind, received_at) index, then merged: one ORDER BY over every kind made
+        # PostgreSQL sort the whole period (~2 s at 10M complaints)
+        newest = union_all(*[select(C.id, C.received_at).where(*where, C.kind == kind)
+                             .order_by(C.received_at.desc(), C.id.desc()).limit(limit).subquery().select()
+                             for kind in filters.kinds]).subquery()
+        ids = select(newest.c.id).order_by(newest.c.received_at.desc(), newest.c.id.desc()).limit(limit)
+        where = [C.id.in_(ids.scalar_subquery())]
     query = (select(C.lat, C.lon, C.category, C.agency_code, C.district_code, C.channel, C.status,
                     C.received_at, case((is_overdue(now), 1), else_=0).label("overdue"))
-             .where(*filters.period_clauses(tz), located())
-             .order_by(C.received_at.desc(), C.id.desc()).limit(limit))
+             .where(*where).order_by(C.received_at.desc(), C.id.desc()).limit(limit))
     with engine.connect() as conn:
         rows = conn.execute(query).all()
     frame = pd.DataFrame(rows, columns=["lat", "lon", "category", "agency_code", "district_code", "channel",
