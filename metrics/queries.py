@@ -96,11 +96,13 @@ def open_missed(engine: Engine, filters: Filters, now: datetime, tz: ZoneInfo, g
     open and past a deadline now: the part of "SLA missed" that changes with the clock alone, so the daily
     rollup leaves it out and it is counted live (from the open-now index)."""
     columns = [group] if group is not None else []
+    begin, finish = filters.bounds(tz)
     with engine.connect() as conn:
         rows = conn.execute(select(
             *columns, _count_if(and_(is_unanswered(), C.response_due_at < now)),
             _count_if(and_(C.resolved_at.is_(None), C.resolve_due_at < now)),
-        ).where(*filters.period_clauses(tz), is_open()).group_by(*columns)).all()
+        ).where(*open_now(filters, conn.dialect.name), C.received_at >= begin, C.received_at < finish)
+            .group_by(*columns)).all()
     return {tuple(r[:-2])[0] if columns else None: (int(r[-2]), int(r[-1])) for r in rows}
 
 
@@ -109,17 +111,21 @@ def headline(engine: Engine, filters: Filters, now: datetime, tz: ZoneInfo) -> H
     facts = daily.period_facts(engine, filters, tz)
     received_today = int(facts.rows.loc[facts.rows["day"] == today, "n"].sum())
     total = daily.totals(facts)
-    response_open, resolution_open = open_missed(engine, filters, now, tz).get(None, (0, 0))
-    with engine.connect() as conn:
-        current = conn.execute(select(func.count(), _count_if(is_overdue(now)))
-                               .where(*open_now(filters, conn.dialect.name))).one()
+    begin, finish = filters.bounds(tz)
+    in_period = and_(C.received_at >= begin, C.received_at < finish)
+    with engine.connect() as conn:  # one pass over the open complaints: open, overdue, and missed while open
+        open_count, overdue_count, response_open, resolution_open = conn.execute(select(
+            func.count(), _count_if(is_overdue(now)),
+            _count_if(and_(in_period, is_unanswered(), C.response_due_at < now)),
+            _count_if(and_(in_period, C.resolved_at.is_(None), C.resolve_due_at < now)),
+        ).where(*open_now(filters, conn.dialect.name))).one()
     response = daily.percentiles_from(total.response)
     resolution = daily.percentiles_from(total.resolution)
     response_missed = total.counts["response_late"] + response_open
     resolution_missed = total.counts["resolution_late"] + resolution_open
     return Headline(
         received=total.counts["n"], received_today=received_today, resolved=total.counts["resolved"],
-        actionable=total.counts["actionable"], open_now=current[0], overdue_now=current[1],
+        actionable=total.counts["actionable"], open_now=open_count, overdue_now=overdue_count,
         response_median_h=response[0], response_p90_h=response[1],
         resolution_median_h=resolution[0], resolution_p90_h=resolution[1],
         response_sla=share(total.counts["response_met"], total.counts["response_met"] + response_missed),
