@@ -343,7 +343,6 @@ shown_grid = grid if show_density else grid.iloc[0:0]
 map_layers = layers(features, selected, shown_grid, point_records(points, colours, language()), colours)
 view = geo.fit_view(collection["bbox"], MAP_WIDTH, MAP_HEIGHT, region.map_view.get("zoom"))
 chart = deck(map_layers, view, BASEMAP[mode] if basemap else None)
-st.session_state["map_payload_bytes"] = len(chart.to_json().encode())  # read by the tests
 
 left, right = st.columns([2, 1])
 with left:
