@@ -15,12 +15,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Engine
 
 from metrics import daily, queries
 from metrics.filters import C, Filters
-from metrics.queries import is_overdue
+from metrics.queries import _count_if, is_overdue
 from metrics.sql import share
 from models import Agency
 
@@ -50,24 +50,21 @@ def wilson_interval(successes: int, total: int, z: float = 1.96) -> tuple[float,
 def league_table(engine: Engine, filters: Filters, now: datetime, tz: ZoneInfo) -> pd.DataFrame:
     """One row per agency with complaints in the period, ranked by Wilson score (then volume, then code)."""
     rows = []
-    periods = [(daily.by_value(daily.period_facts(engine, f, tz, "agency")), queries.open_missed(
-        engine, f, now, tz, C.agency_code)) for f in (filters, filters.previous())]
-    (current, current_open), (before, before_open) = periods
+    periods = [daily.by_value(daily.period_facts(engine, f, tz, "agency")) for f in (filters, filters.previous())]
+    open_figures = _open_by_agency(engine, filters, now, tz)
+    current, before = periods
     for code in dict.fromkeys([*current, *before]):
         if not code:
             continue
         row = [code]
-        for groups, missed_open in periods:
+        for i, groups in enumerate(periods):
             counts = groups[code].counts if code in groups else dict.fromkeys(daily.COUNTS, 0)
             row += [counts["n"], counts["resolved"], counts["actionable"], counts["resolution_met"],
-                    counts["resolution_late"] + missed_open.get(code, (0, 0))[1]]
+                    counts["resolution_late"] + open_figures.get(code, (0, 0, 0))[1 + i]]
         rows.append(row)
     medians = {code: daily.percentiles_from(g.response, (0.5,))[0] for code, g in current.items()}
+    overdue = {code: figures[0] for code, figures in open_figures.items()}
     with engine.connect() as conn:
-        overdue = dict(conn.execute(select(C.agency_code, func.count())
-                                    .where(*queries.open_now(filters, conn.dialect.name), C.agency_code.isnot(None),
-                                           is_overdue(now))
-                                    .group_by(C.agency_code)).all())
         agencies = {code: (name, kind) for code, name, kind in conn.execute(
             select(A.code, func.coalesce(A.short_name, A.name), A.kind)).all()}
     records = []
@@ -94,6 +91,22 @@ def league_table(engine: Engine, filters: Filters, now: datetime, tz: ZoneInfo) 
     table = table.reset_index(drop=True)
     table.insert(0, "rank", range(1, len(table) + 1))
     return table
+
+
+def _open_by_agency(engine: Engine, filters: Filters, now: datetime, tz: ZoneInfo) -> dict:
+    """{agency: (overdue now, resolution missed while open in the period, in the previous period)} in one pass
+    over the open complaints (three took a third of the league table's time at 1M)."""
+    begin, finish = filters.bounds(tz)
+    previous_begin, _ = filters.previous().bounds(tz)
+    missed = and_(C.resolved_at.is_(None), C.resolve_due_at < now)
+    with engine.connect() as conn:
+        rows = conn.execute(select(
+            C.agency_code, _count_if(is_overdue(now)),
+            _count_if(and_(missed, C.received_at >= begin, C.received_at < finish)),
+            _count_if(and_(missed, C.received_at >= previous_begin, C.received_at < begin)),
+        ).where(*queries.open_now(filters, conn.dialect.name), C.agency_code.isnot(None))
+            .group_by(C.agency_code)).all()
+    return {code: (int(a), int(b), int(c)) for code, a, b, c in rows}
 
 
 def agency_overdue(engine: Engine, filters: Filters, now: datetime, agency_code: str,
