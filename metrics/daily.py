@@ -185,18 +185,23 @@ class Facts:
         else:
             codes, keys_frame = _group_codes(self.rows, keys)
             groups = len(keys_frame)
-            sums = np.zeros((groups, len(COUNTS)), dtype=np.int64)
-            np.add.at(sums, codes, self.rows[list(COUNTS)].to_numpy(dtype=np.int64))
+            sums = _sum_by(codes, groups, self.rows[list(COUNTS)].to_numpy(dtype=np.int64))
             rows = pd.concat([keys_frame, pd.DataFrame(sums, columns=list(COUNTS))], axis=1)
-        matrices = []
-        for matrix in (self.response, self.resolution):
-            summed = np.zeros((groups, 2 * BUCKETS))
-            np.add.at(summed, codes, matrix)
-            matrices.append(summed)
+        matrices = [_sum_by(codes, groups, matrix) for matrix in (self.response, self.resolution)]
         return Facts(rows.reset_index(drop=True), *matrices)
 
     def where(self, mask: np.ndarray) -> "Facts":
         return Facts(self.rows[mask].reset_index(drop=True), self.response[mask], self.resolution[mask])
+
+
+def _sum_by(codes: np.ndarray, groups: int, matrix: np.ndarray) -> np.ndarray:
+    """Rows of `matrix` summed per group number (0 .. groups-1, every one present): sorted and reduced at the
+    group boundaries; numpy's add.at took most of a ranking's rollup time."""
+    if not len(codes):
+        return np.zeros((groups, matrix.shape[1]), dtype=matrix.dtype)
+    order = np.argsort(codes, kind="stable")
+    starts = np.concatenate([[0], np.flatnonzero(np.diff(codes[order])) + 1])
+    return np.add.reduceat(matrix[order], starts, axis=0)
 
 
 def _group_codes(rows: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
@@ -254,8 +259,7 @@ def aggregate(frame: pd.DataFrame, tz: ZoneInfo, dims: tuple[str, ...]) -> dict[
         combined = (day_codes * len(kind_names) + kind_codes) * len(value_names) + value_codes
         keys, codes = np.unique(combined, return_inverse=True)
         groups = len(keys)
-        sums = np.zeros((groups, len(COUNTS)), dtype=np.int64)
-        np.add.at(sums, codes, flags)
+        sums = _sum_by(codes, groups, flags)
         matrices = []
         for values in hours:
             bucket = bucket_of(values)
