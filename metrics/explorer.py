@@ -110,7 +110,7 @@ def explore(engine: Engine, filters: Filters, tz: ZoneInfo, now: datetime, text:
     if not statuses and not search_terms(text):
         # the period's count is the daily rollup's: counting the rows took 5 s at 10M on PostgreSQL
         chosen = replace(filters, kinds=tuple(kinds)) if kinds else filters
-        total = daily.totals(daily.period_facts(engine, chosen, tz)).counts["n"]
+        total = daily.totals(daily.period_facts(engine, chosen, tz, durations=False)).counts["n"]
     else:
         total = None
     with engine.connect() as conn:

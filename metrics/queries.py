@@ -136,7 +136,7 @@ def headline(engine: Engine, filters: Filters, now: datetime, tz: ZoneInfo) -> H
 def by_channel(engine: Engine, filters: Filters, now: datetime, tz: ZoneInfo) -> pd.DataFrame:
     """Per channel: received in the period, open and overdue now."""
     received = [(daily.value_or_none(v), g.counts["n"])
-                for v, g in daily.by_value(daily.period_facts(engine, filters, tz, "channel")).items()]
+                for v, g in daily.by_value(daily.period_facts(engine, filters, tz, "channel", durations=False)).items()]
     with engine.connect() as conn:
         current = conn.execute(select(C.channel, func.count(), _count_if(is_overdue(now)))
                                .where(*open_now(filters, conn.dialect.name)).group_by(C.channel)).all()
@@ -147,7 +147,7 @@ def by_channel(engine: Engine, filters: Filters, now: datetime, tz: ZoneInfo) ->
 
 def daily_trend(engine: Engine, filters: Filters, tz: ZoneInfo) -> pd.DataFrame:
     """Complaints received per local day of the period, by channel."""
-    summed = daily.period_facts(engine, filters, tz, "channel").grouped(["day", "value"]).rows
+    summed = daily.period_facts(engine, filters, tz, "channel", durations=False).grouped(["day", "value"]).rows
     frame = pd.DataFrame({"day": summed["day"], "channel": summed["value"].map(daily.value_or_none),
                           "count": summed["n"].astype(int)}, columns=["day", "channel", "count"])
     frame = frame[frame["count"] > 0].sort_values(["day", "channel"], ignore_index=True)
@@ -190,7 +190,7 @@ def agency_ranking(engine: Engine, filters: Filters, now: datetime, tz: ZoneInfo
     """The league table: one row per agency with complaints in the period, best first."""
     groups = daily.by_value(daily.period_facts(engine, filters, tz, "agency"))
     previous = {code: g.counts["n"] for code, g in
-                daily.by_value(daily.period_facts(engine, filters.previous(), tz, "agency")).items()}
+                daily.by_value(daily.period_facts(engine, filters.previous(), tz, "agency", durations=False)).items()}
     missed_open = open_missed(engine, filters, now, tz, C.agency_code)
     with engine.connect() as conn:
         overdue = dict(conn.execute(select(C.agency_code, func.count())
@@ -222,7 +222,7 @@ def agency_ranking(engine: Engine, filters: Filters, now: datetime, tz: ZoneInfo
 def emergency_calls(engine: Engine, filters: Filters, tz: ZoneInfo) -> dict:
     """112 figures, apart from complaints: calls by type, and the non-emergency share."""
     calls = replace(filters, kinds=(Kind.emergency_call.value, Kind.non_emergency_call.value))
-    groups = daily.by_value(daily.period_facts(engine, calls, tz, "source_type"), ("kind", "value"))
+    groups = daily.by_value(daily.period_facts(engine, calls, tz, "source_type", durations=False), ("kind", "value"))
     rows = [(kind, source_type or "?", g.counts["n"]) for (kind, source_type), g in groups.items()]
     by_type: dict[str, int] = {}
     for _, source_type, n in rows:
@@ -235,8 +235,8 @@ def emergency_calls(engine: Engine, filters: Filters, tz: ZoneInfo) -> dict:
 
 def district_counts(engine: Engine, filters: Filters, now: datetime, tz: ZoneInfo) -> pd.DataFrame:
     """Per district: received in the period, per 10,000 residents, open and overdue now."""
-    received = {daily.value_or_none(code): g.counts["n"]
-                for code, g in daily.by_value(daily.period_facts(engine, filters, tz, "district")).items()}
+    facts = daily.period_facts(engine, filters, tz, "district", durations=False)
+    received = {daily.value_or_none(code): g.counts["n"] for code, g in daily.by_value(facts).items()}
     with engine.connect() as conn:
         current = {code: (n, late) for code, n, late in conn.execute(
             select(C.district_code, func.count(), _count_if(is_overdue(now)))

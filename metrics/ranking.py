@@ -50,7 +50,8 @@ def wilson_interval(successes: int, total: int, z: float = 1.96) -> tuple[float,
 def league_table(engine: Engine, filters: Filters, now: datetime, tz: ZoneInfo) -> pd.DataFrame:
     """One row per agency with complaints in the period, ranked by Wilson score (then volume, then code)."""
     rows = []
-    periods = [daily.by_value(daily.period_facts(engine, f, tz, "agency")) for f in (filters, filters.previous())]
+    periods = [daily.by_value(daily.period_facts(engine, f, tz, "agency", durations=f is filters))
+               for f in (filters, filters.previous())]
     open_figures = _open_by_agency(engine, filters, now, tz)
     current, before = periods
     for code in dict.fromkeys([*current, *before]):

@@ -191,7 +191,7 @@ class Coverage:
 
 
 def coverage(engine: Engine, filters: Filters, tz: ZoneInfo) -> Coverage:
-    counts = daily.totals(daily.period_facts(engine, filters, tz)).counts
+    counts = daily.totals(daily.period_facts(engine, filters, tz, durations=False)).counts
     return Coverage(counts["n"], counts["response_known"], counts["resolution_known"],
                     counts["responded_time_unknown"], counts["resolved_time_unknown"])
 
