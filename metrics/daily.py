@@ -2,7 +2,7 @@
 value instead of the period's complaints (docs/METRICS.md, "Daily rollups").
 
 Why: at 1M complaints the overview read ~86,000 rows of a 30-day period for every figure and computed
-durations from text timestamps on SQLite (`python -m bench`, README "Performance"); the rollup holds about a
+durations from text timestamps on SQLite (`python -m bench`, README "Performance"); the rollup holds a few
 hundred rows per day whatever the volume, so page time stops growing with the table.
 
 - `rollup_day` (models.DailyRollup): counts (received, resolved, actionable, SLA met/late, time known or not) and
@@ -11,6 +11,8 @@ hundred rows per day whatever the volume, so page time stops growing with the ta
   still open) are not in it: the metric functions count those live from the open-now index.
 - `rollup_pending` (models.RollupPending): days whose rows are out of date, marked by the import in the same
   transaction as the complaints (`mark_days`). `refresh` rebuilds those days from the complaint table.
+- `rollup_watermark`: the highest complaint id a refresh has seen; rows inserted around the pipeline (bulk loads,
+  fixtures) are found above it and their days treated as pending.
 - Reading (`period_facts`): rollup rows for the period's up-to-date days, plus the pending days computed from
   the complaint table by the same aggregation (`aggregate`), so a figure is the same whether or not a refresh
   has run. Filters the rollup cannot answer (two dimensions at once, or one dimension grouped by another) are
@@ -36,7 +38,7 @@ from sqlalchemy.engine import Connection, Engine
 from metrics.filters import C, Filters
 from metrics.daily_marks import EVERY_DAY, mark_days, mark_received  # noqa: F401 (part of this API)
 from metrics.sql import fetch_columns
-from models import OPEN_STATUSES, RESPONDED_STATUSES, DailyRollup, Kind, RollupPending, RollupWatermark
+from models import RESPONDED_STATUSES, DailyRollup, Kind, RollupPending, RollupWatermark
 
 R = DailyRollup.__table__.c
 P = RollupPending.__table__.c
@@ -54,7 +56,6 @@ MEASURES = ("response", "resolution")
 RESOLVED = ("resolved", "closed")
 NOT_ACTIONABLE = ("archived", "rejected")
 RESPONDED = tuple(s.value for s in RESPONDED_STATUSES)
-OPEN = tuple(s.value for s in OPEN_STATUSES)
 TIMES = ("received_at", "first_response_at", "resolved_at", "response_due_at", "resolve_due_at")
 TEXTS = ("kind", "status", "channel", "district_code", "agency_code", "category", "source_type")
 # The response-times page's distribution edges (hours): kept as bucket edges so its coarse buckets are exact.
