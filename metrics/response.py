@@ -13,12 +13,11 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import String, case, func, select, type_coerce
 from sqlalchemy.engine import Engine
-from sqlalchemy.sql import ColumnElement
 
 from metrics.filters import C, Filters
 from metrics import daily
 from metrics.queries import is_overdue, open_missed, open_now
-from metrics.sql import fetch_columns, hours_between, linear_percentiles, share, utc_offset_hours
+from metrics.sql import fetch_columns, linear_percentiles, share
 from models import RESPONDED_STATUSES
 from regions import Region
 from regions.sla import SlaBook
@@ -38,19 +37,9 @@ WORKING_DAY_H = 24 * 7 / 5
 _EPSILON_H = 1e-6
 
 
-def _done_at(measure: str):
+def _check_measure(measure: str) -> None:
     if measure not in MEASURES:
         raise ValueError(f"measure must be one of {MEASURES}, got {measure!r}")
-    return C.first_response_at if measure == "response" else C.resolved_at
-
-
-def _due_at(measure: str):
-    return C.response_due_at if measure == "response" else C.resolve_due_at
-
-
-def duration_hours(dialect: str, measure: str) -> ColumnElement:
-    """Hours from receipt to first response / resolution; NULL when that moment is unknown."""
-    return hours_between(dialect, C.received_at, _done_at(measure))
 
 
 def _bucket_frame(counts: dict[int, int], edges, unit_h: float = 1.0) -> pd.DataFrame:
@@ -66,7 +55,7 @@ def _bucket_frame(counts: dict[int, int], edges, unit_h: float = 1.0) -> pd.Data
 
 def distribution(engine: Engine, filters: Filters, measure: str, tz: ZoneInfo) -> pd.DataFrame:
     """Complaints received in the period with a known time, counted per duration bucket (hours)."""
-    _done_at(measure)  # validates the measure
+    _check_measure(measure)
     histogram = daily.totals(daily.period_facts(engine, filters, tz)).histogram(measure)
     # the rollup's fine buckets nest inside these (metrics/daily.py keeps every edge here as one of its edges)
     coarse = np.searchsorted(DURATION_EDGES_H, daily.EDGES_H, side="right") - 1
@@ -76,19 +65,11 @@ def distribution(engine: Engine, filters: Filters, measure: str, tz: ZoneInfo) -
     return frame
 
 
-def local_week(dialect: str, column, tz: ZoneInfo) -> ColumnElement:
-    """The Monday starting the local (region time) week of a UTC timestamp, as 'YYYY-MM-DD' text."""
-    if dialect == "postgresql":
-        return func.to_char(func.date_trunc("week", func.timezone(tz.key, column)), "YYYY-MM-DD")
-    # 'weekday 0' moves forward to Sunday (or stays on it); six days back is that week's Monday.
-    return func.date(column, f"{utc_offset_hours(tz):+g} hours", "weekday 0", "-6 days")
-
-
 def percentiles_by(engine: Engine, filters: Filters, measure: str, dimension: str, now: datetime,
                    tz: ZoneInfo) -> pd.DataFrame:
     """Per group (channel, agency or category): n with a known time, median, p90, and SLA met / missed."""
     group = DIMENSIONS[dimension]
-    _done_at(measure)
+    _check_measure(measure)
     groups = daily.by_value(daily.period_facts(engine, filters, tz, dimension))
     missed_open = open_missed(engine, filters, now, tz, group)
     rows = []
@@ -113,7 +94,7 @@ def percentiles_by(engine: Engine, filters: Filters, measure: str, dimension: st
 def weekly_percentiles(engine: Engine, filters: Filters, measure: str, dimension: str, tz: ZoneInfo,
                        top: int = 5) -> pd.DataFrame:
     """Median and p90 per local week of receipt: for all complaints (group ALL) and the `top` largest groups."""
-    _done_at(measure)
+    _check_measure(measure)
     facts = daily.period_facts(engine, filters, tz, dimension)
     days = pd.to_datetime(facts.rows["day"])
     facts.rows["week"] = (days - pd.to_timedelta(days.dt.day_of_week, unit="D")).dt.strftime("%Y-%m-%d")
