@@ -43,7 +43,6 @@ from sqlalchemy.engine import Engine
 from connectors.base import Connector, RecordError, SourceError
 from connectors.drop_folder import FolderResult, folder_of, import_folder
 from connectors.pipeline import RunSummary, describe_error, run_import
-from metrics import daily
 from connectors.registry import BUILTIN, GENERIC, channel_names, connector_for
 from models import ChannelState, Complaint, ImportRun, QuarantinedRecord, utcnow
 from models.db import get_engine
@@ -459,6 +458,8 @@ def refresh_rollups(region: Region, engine: Engine) -> int | None:
     """Rebuild the daily rollup's out-of-date days (metrics/daily.py); never raises. Pages are right without it
     (they read pending days from the complaints), only slower, so a failure is logged and retried next time."""
     try:
+        from metrics import daily  # here, not at the top: a file import need not load pandas (0.45 s)
+
         return daily.refresh(engine, region.timezone)
     except Exception:  # noqa: BLE001
         log.exception("daily rollup refresh failed")
