@@ -133,14 +133,20 @@ def headline(engine: Engine, filters: Filters, now: datetime, tz: ZoneInfo) -> H
     )
 
 
+def received_by_channel(engine: Engine, filters: Filters, tz: ZoneInfo) -> pd.Series:
+    """Complaints received in the period per channel, busiest first (from the rollup alone: no open-set pass)."""
+    received = {daily.value_or_none(v): g.counts["n"]
+                for v, g in daily.by_value(daily.period_facts(engine, filters, tz, "channel", durations=False)).items()}
+    series = pd.Series(received, name="received", dtype="int64").rename_axis("channel")
+    return series.sort_values(ascending=False, kind="stable")
+
+
 def by_channel(engine: Engine, filters: Filters, now: datetime, tz: ZoneInfo) -> pd.DataFrame:
     """Per channel: received in the period, open and overdue now."""
-    received = [(daily.value_or_none(v), g.counts["n"])
-                for v, g in daily.by_value(daily.period_facts(engine, filters, tz, "channel", durations=False)).items()]
     with engine.connect() as conn:
         current = conn.execute(select(C.channel, func.count(), _count_if(is_overdue(now)))
                                .where(*open_now(filters, conn.dialect.name)).group_by(C.channel)).all()
-    frame = pd.DataFrame(received, columns=["channel", "received"]).set_index("channel")
+    frame = received_by_channel(engine, filters, tz).to_frame()
     now_frame = pd.DataFrame(current, columns=["channel", "open", "overdue"]).set_index("channel")
     return frame.join(now_frame, how="outer").fillna(0).astype(int).sort_values("received", ascending=False)
 

@@ -185,8 +185,8 @@ def channel_table(now: datetime, tz) -> tuple[dict, dict, dict]:
     every = Filters(date(2000, 1, 1), today, kinds=())
     recent = replace(every, start=today - timedelta(days=29))
     total = context.query(queries.by_channel, every, now, tz)
-    last_30 = context.query(queries.by_channel, recent, now, tz)
-    return (total["received"].to_dict(), last_30["received"].to_dict(), total["open"].to_dict())
+    last_30 = context.query(queries.received_by_channel, recent, tz)
+    return (total["received"].to_dict(), last_30.to_dict(), total["open"].to_dict())
 
 
 def channel_tiles(enabled: dict, total: dict, last_30: dict, open_now: dict, now: datetime, tz) -> None:

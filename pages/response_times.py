@@ -143,7 +143,7 @@ def delta_hours(value, before):
 
 def controls() -> tuple[str, str, str]:
     """Measure, breakdown and the channel whose SLA target is drawn (default: the filtered or busiest one)."""
-    busiest = list(context.query(queries.by_channel, filters, now, tz).index)
+    busiest = list(context.query(queries.received_by_channel, filters, tz).index)
     choices = list(dict.fromkeys([*busiest, *sorted(region.enabled_channels())])) or ["wargaku"]
     default = filters.channels[0] if len(filters.channels) == 1 else choices[0]
     left, middle, right = st.columns([2, 3, 2])

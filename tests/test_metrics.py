@@ -6,6 +6,7 @@ Times: WIB = UTC+7, so 23:30 WIB on day X is 16:30 UTC on day X.
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -270,6 +271,8 @@ def test_open_and_overdue_now_ignore_the_period(engine):
     channels = queries.by_channel(engine, period, NOW, WIB)
     assert channels.loc["wargaku"].to_dict() == {"received": 1, "open": 2, "overdue": 1}
     assert "call112" not in channels.index
+    # the rollup-only count the pages use to order channels agrees with by_channel's
+    assert queries.received_by_channel(engine, period, WIB).to_dict() == {"wargaku": 1}
 
     ages = response.open_age(engine, period, NOW)
     # ages at Mon 24 Nov 12:00 WIB: 21 Nov 09:00 -> 3 d 3 h = 75 h; 6 Jan 09:00 -> day 328 - day 6 = 322 d + 3 h
@@ -283,6 +286,19 @@ def test_open_and_overdue_now_ignore_the_period(engine):
     assert buckets.loc[72, ["count", "overdue", "within"]].tolist() == [1, 0, 1]
     assert buckets.loc[180 * 24, ["count", "overdue", "within"]].tolist() == [1, 1, 0]
     assert buckets["count"].sum() == 2
+
+
+def test_received_by_channel_counts_the_period_busiest_first(engine):
+    inside, outside = wib(2025, 11, 20, 9), wib(2025, 11, 10, 9)
+    add(engine, *(row(inside, channel="lapor") for _ in range(3)), row(inside, channel="wargaku"),
+        *(row(outside, channel="wargaku") for _ in range(5)),                      # before the period
+        row(inside, channel="call112", kind="emergency_call"))                    # 112 calls: not complaints
+    period = Filters(date(2025, 11, 17), date(2025, 11, 23))
+    received = queries.received_by_channel(engine, period, WIB)
+    assert list(received.items()) == [("lapor", 3), ("wargaku", 1)]
+    assert received.to_dict() == queries.by_channel(engine, period, NOW, WIB)["received"].to_dict()
+    calls = queries.received_by_channel(engine, replace(period, kinds=("emergency_call",)), WIB)
+    assert calls.to_dict() == {"call112": 1}
 
 
 # --------------------------------------------------------------------------------------------------
