@@ -6,7 +6,8 @@ come back. Definitions: docs/METRICS.md, "Response-times page".
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+import math
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -17,7 +18,7 @@ from sqlalchemy.engine import Engine
 from metrics.filters import C, Filters
 from metrics import daily
 from metrics.queries import is_overdue, open_missed, open_now
-from metrics.sql import fetch_columns, linear_percentiles, share
+from metrics.sql import fetch_columns, share
 from models import RESPONDED_STATUSES
 from regions import Region
 from regions.sla import SlaBook
@@ -129,26 +130,60 @@ class OpenAge:
 
 
 def open_age(engine: Engine, filters: Filters, now: datetime) -> OpenAge:
-    """One pass over the open complaints' receipt times, figures in numpy: SQLite's julianday() per row and
-    figure took 0.2 s at 40,000 open complaints, PostgreSQL's three scans (buckets, percentiles, oldest) 1.9 s
-    at 400,000."""
+    """Grouped in SQL by age bucket and hour of receipt, each group with its count, overdue count, and oldest
+    and newest receipt: a few thousand rows come back whatever the backlog. Reading every open complaint's age
+    took 1.3 s at 400,000 open complaints on PostgreSQL, most of it in the driver. Percentiles are exact
+    where a rank falls in a group of one or two complaints, and otherwise within that group's hour."""
     with engine.connect() as conn:
         dialect = conn.dialect.name
         late = case((is_overdue(now), 1), else_=0)
-        # SQLite keeps times as text (parsed here); PostgreSQL sends seconds since the epoch
-        moment = type_coerce(C.received_at, String) if dialect == "sqlite" else func.extract("epoch", C.received_at)
-        received, overdue = fetch_columns(conn, select(moment, late).where(*open_now(filters, dialect)), 2)
+        # bucket b holds ages in [edge b, edge b+1): received after the cut-off of edge b+1
+        cutoffs = [now - timedelta(hours=edge * 24 - _EPSILON_H * 24) for edge in AGE_EDGES_D[1:]]
+        bucket = case(*((C.received_at > cut, b) for b, cut in enumerate(cutoffs)), else_=len(cutoffs))
+        if dialect == "sqlite":  # times are text: the hour is a prefix, and min/max compare as text
+            hour, moment = func.substr(C.received_at, 1, 13), type_coerce(C.received_at, String)
+        else:
+            hour, moment = func.date_trunc("hour", C.received_at), func.extract("epoch", C.received_at)
+        columns = fetch_columns(conn, select(
+            bucket, func.count(), func.sum(late), func.min(moment), func.max(moment),
+        ).where(*open_now(filters, dialect)).group_by(bucket, hour), 5)
+    buckets, counts, overdue = (np.asarray(c, dtype=np.int64) for c in columns[:3])
+    oldest, newest = (_age_hours(c, now, dialect) for c in columns[3:])
+    rows = [(b, int(counts[buckets == b].sum()), int(overdue[buckets == b].sum())) for b in np.unique(buckets)]
+    p50, p90 = _grouped_percentiles(newest, oldest, counts, (0.5, 0.9))
+    return _open_age(rows, p50, p90, float(oldest.max()) if oldest.size else None)
+
+
+def _age_hours(moments, now: datetime, dialect: str) -> np.ndarray:
+    """Hours from each receipt moment (SQLite text, PostgreSQL epoch seconds) to now."""
     if dialect == "sqlite":
-        moments = pd.to_datetime(pd.Series(received, dtype=object), utc=True, format="ISO8601")
-        ages = ((now - moments).dt.total_seconds() / 3600).to_numpy(dtype=float)
-    else:
-        ages = (now.timestamp() - np.asarray(received, dtype=float)) / 3600
-    overdue = np.asarray(overdue, dtype=np.int64)
-    edges_h = np.asarray(AGE_EDGES_D, dtype=float) * 24
-    buckets = np.clip(np.searchsorted(edges_h, ages + _EPSILON_H * 24, side="right") - 1, 0, None)
-    rows = [(b, int((buckets == b).sum()), int(overdue[buckets == b].sum())) for b in np.unique(buckets)]
-    p50, p90 = linear_percentiles(ages, (0.5, 0.9))
-    return _open_age(rows, p50, p90, float(ages.max()) if ages.size else None)
+        parsed = pd.to_datetime(pd.Series(moments, dtype=object), utc=True, format="ISO8601")
+        return ((now - parsed).dt.total_seconds() / 3600).to_numpy(dtype=float)
+    return (now.timestamp() - np.asarray(moments, dtype=float)) / 3600
+
+
+def _grouped_percentiles(low: np.ndarray, high: np.ndarray, counts: np.ndarray, fractions) -> list[float | None]:
+    """percentile_cont of values known only as disjoint groups (smallest, largest, count): inside a group the
+    values are taken as evenly spaced from its smallest to its largest, so groups of one or two are exact."""
+    total = int(counts.sum())
+    if not total:
+        return [None for _ in fractions]
+    order = np.argsort(low, kind="stable")
+    low, high, counts = low[order], high[order], counts[order]
+    cumulative = np.cumsum(counts)
+
+    def value_at(position: int) -> float:  # the position-th smallest value (0-based)
+        group = int(np.searchsorted(cumulative, position, side="right"))
+        count, inside = counts[group], position - (cumulative[group] - counts[group])
+        return float(low[group] if count == 1 else low[group] + inside / (count - 1) * (high[group] - low[group]))
+
+    result = []
+    for fraction in fractions:
+        rank = fraction * (total - 1)
+        below = math.floor(rank)
+        value = value_at(below)
+        result.append(value if rank == below else value + (rank - below) * (value_at(below + 1) - value))
+    return result
 
 
 def _open_age(rows, p50, p90, oldest) -> OpenAge:

@@ -288,6 +288,28 @@ def test_open_and_overdue_now_ignore_the_period(engine):
     assert buckets["count"].sum() == 2
 
 
+def test_open_age_percentiles_stay_within_the_receipt_hour_of_exact(engine):
+    """Ages are read grouped by hour of receipt: crowded hours give percentiles within that hour, buckets and the
+    oldest age stay exact."""
+    import random
+
+    import numpy as np
+
+    draw = random.Random(11)
+    moments = [NOW - timedelta(minutes=draw.randrange(10, 60 * 24 * 200)) for _ in range(120)]
+    moments += [wib(2025, 11, 20, 9, minute) for minute in (1, 7, 13, 44, 58)]  # one crowded hour
+    add(engine, *(row(m, status="in_progress", response_h=1) for m in moments))
+    ages = np.array([(NOW - m).total_seconds() / 3600 for m in moments])
+    figures = response.open_age(engine, Filters(date(2025, 11, 17), date(2025, 11, 23)), NOW)
+    assert figures.open_now == len(moments)
+    assert figures.median_h == pytest.approx(np.percentile(ages, 50), abs=1.0)
+    assert figures.p90_h == pytest.approx(np.percentile(ages, 90), abs=1.0)
+    assert figures.oldest_h == pytest.approx(ages.max(), abs=1e-3)
+    edges = np.array(response.AGE_EDGES_D) * 24
+    expected = np.bincount(np.searchsorted(edges, ages, side="right") - 1, minlength=len(edges))
+    assert figures.buckets["count"].tolist() == expected.tolist()
+
+
 def test_received_by_channel_counts_the_period_busiest_first(engine):
     inside, outside = wib(2025, 11, 20, 9), wib(2025, 11, 10, 9)
     add(engine, *(row(inside, channel="lapor") for _ in range(3)), row(inside, channel="wargaku"),
