@@ -56,7 +56,7 @@ def effective_due():
                 else_=func.coalesce(C.resolve_due_at, C.response_due_at))
 
 
-def _count_if(condition):
+def count_if(condition):
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
@@ -66,8 +66,8 @@ def _sla_counts(now: datetime, done_at, due_at):
     Complaints still inside their deadline, and those done at an unknown moment, are in neither.
     """
     not_done = is_unanswered() if done_at is C.first_response_at else done_at.is_(None)
-    met = _count_if(and_(done_at.isnot(None), due_at.isnot(None), done_at <= due_at))
-    missed = _count_if(and_(due_at.isnot(None), or_(done_at > due_at, and_(not_done, is_open(), due_at < now))))
+    met = count_if(and_(done_at.isnot(None), due_at.isnot(None), done_at <= due_at))
+    missed = count_if(and_(due_at.isnot(None), or_(done_at > due_at, and_(not_done, is_open(), due_at < now))))
     return met, missed
 
 
@@ -99,8 +99,8 @@ def open_missed(engine: Engine, filters: Filters, now: datetime, tz: ZoneInfo, g
     begin, finish = filters.bounds(tz)
     with engine.connect() as conn:
         rows = conn.execute(select(
-            *columns, _count_if(and_(is_unanswered(), C.response_due_at < now)),
-            _count_if(and_(C.resolved_at.is_(None), C.resolve_due_at < now)),
+            *columns, count_if(and_(is_unanswered(), C.response_due_at < now)),
+            count_if(and_(C.resolved_at.is_(None), C.resolve_due_at < now)),
         ).where(*open_now(filters, conn.dialect.name), C.received_at >= begin, C.received_at < finish)
             .group_by(*columns)).all()
     return {tuple(r[:-2])[0] if columns else None: (int(r[-2]), int(r[-1])) for r in rows}
@@ -115,9 +115,9 @@ def headline(engine: Engine, filters: Filters, now: datetime, tz: ZoneInfo) -> H
     in_period = and_(C.received_at >= begin, C.received_at < finish)
     with engine.connect() as conn:  # one pass over the open complaints: open, overdue, and missed while open
         open_count, overdue_count, response_open, resolution_open = conn.execute(select(
-            func.count(), _count_if(is_overdue(now)),
-            _count_if(and_(in_period, is_unanswered(), C.response_due_at < now)),
-            _count_if(and_(in_period, C.resolved_at.is_(None), C.resolve_due_at < now)),
+            func.count(), count_if(is_overdue(now)),
+            count_if(and_(in_period, is_unanswered(), C.response_due_at < now)),
+            count_if(and_(in_period, C.resolved_at.is_(None), C.resolve_due_at < now)),
         ).where(*open_now(filters, conn.dialect.name))).one()
     response = daily.percentiles_from(total.response)
     resolution = daily.percentiles_from(total.resolution)
@@ -144,7 +144,7 @@ def received_by_channel(engine: Engine, filters: Filters, tz: ZoneInfo) -> pd.Se
 def by_channel(engine: Engine, filters: Filters, now: datetime, tz: ZoneInfo) -> pd.DataFrame:
     """Per channel: received in the period, open and overdue now."""
     with engine.connect() as conn:
-        current = conn.execute(select(C.channel, func.count(), _count_if(is_overdue(now)))
+        current = conn.execute(select(C.channel, func.count(), count_if(is_overdue(now)))
                                .where(*open_now(filters, conn.dialect.name)).group_by(C.channel)).all()
     frame = received_by_channel(engine, filters, tz).to_frame()
     now_frame = pd.DataFrame(current, columns=["channel", "open", "overdue"]).set_index("channel")
@@ -245,7 +245,7 @@ def district_counts(engine: Engine, filters: Filters, now: datetime, tz: ZoneInf
     received = {daily.value_or_none(code): g.counts["n"] for code, g in daily.by_value(facts).items()}
     with engine.connect() as conn:
         current = {code: (n, late) for code, n, late in conn.execute(
-            select(C.district_code, func.count(), _count_if(is_overdue(now)))
+            select(C.district_code, func.count(), count_if(is_overdue(now)))
             .where(*open_now(filters, conn.dialect.name)).group_by(C.district_code)).all()}
         districts = conn.execute(select(D.code, D.name, D.population, D.lat, D.lon)).all()
     rows = []

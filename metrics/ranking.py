@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 
 from metrics import daily, queries
 from metrics.filters import C, Filters
-from metrics.queries import _count_if, is_overdue
+from metrics.queries import count_if, is_overdue
 from metrics.sql import share
 from models import Agency
 
@@ -102,9 +102,9 @@ def _open_by_agency(engine: Engine, filters: Filters, now: datetime, tz: ZoneInf
     missed = and_(C.resolved_at.is_(None), C.resolve_due_at < now)
     with engine.connect() as conn:
         rows = conn.execute(select(
-            C.agency_code, _count_if(is_overdue(now)),
-            _count_if(and_(missed, C.received_at >= begin, C.received_at < finish)),
-            _count_if(and_(missed, C.received_at >= previous_begin, C.received_at < begin)),
+            C.agency_code, count_if(is_overdue(now)),
+            count_if(and_(missed, C.received_at >= begin, C.received_at < finish)),
+            count_if(and_(missed, C.received_at >= previous_begin, C.received_at < begin)),
         ).where(*queries.open_now(filters, conn.dialect.name), C.agency_code.isnot(None))
             .group_by(C.agency_code)).all()
     return {code: (int(a), int(b), int(c)) for code, a, b, c in rows}
