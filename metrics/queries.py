@@ -72,23 +72,31 @@ def _sla_counts(now: datetime, done_at, due_at):
 
 
 @dataclass(frozen=True)
-class Headline:
+class PeriodFigures:
+    """What the period's complaints did, from the daily rollup alone (no open-set pass): enough to compare a
+    period with the one before."""
     received: int
-    received_today: int
-    open_now: int
-    overdue_now: int
     resolved: int
     actionable: int
     response_median_h: float | None
     response_p90_h: float | None
     resolution_median_h: float | None
     resolution_p90_h: float | None
-    response_sla: float | None
-    resolution_sla: float | None
 
     @property
     def resolution_rate(self) -> float | None:
         return share(self.resolved, self.actionable)
+
+
+@dataclass(frozen=True)
+class Headline(PeriodFigures):
+    """The period's figures with the live ones: open and overdue now, SLA shares counting complaints that
+    missed a deadline while still open."""
+    received_today: int
+    open_now: int
+    overdue_now: int
+    response_sla: float | None
+    resolution_sla: float | None
 
 
 def open_missed(engine: Engine, filters: Filters, now: datetime, tz: ZoneInfo, group=None) -> dict:
@@ -106,6 +114,18 @@ def open_missed(engine: Engine, filters: Filters, now: datetime, tz: ZoneInfo, g
     return {tuple(r[:-2])[0] if columns else None: (int(r[-2]), int(r[-1])) for r in rows}
 
 
+def period_figures(engine: Engine, filters: Filters, tz: ZoneInfo) -> PeriodFigures:
+    return PeriodFigures(**_period_fields(daily.totals(daily.period_facts(engine, filters, tz))))
+
+
+def _period_fields(total: daily.Summary) -> dict:
+    response = daily.percentiles_from(total.response)
+    resolution = daily.percentiles_from(total.resolution)
+    return dict(received=total.counts["n"], resolved=total.counts["resolved"], actionable=total.counts["actionable"],
+                response_median_h=response[0], response_p90_h=response[1],
+                resolution_median_h=resolution[0], resolution_p90_h=resolution[1])
+
+
 def headline(engine: Engine, filters: Filters, now: datetime, tz: ZoneInfo) -> Headline:
     today = now.astimezone(tz).date().isoformat()
     facts = daily.period_facts(engine, filters, tz)
@@ -119,15 +139,10 @@ def headline(engine: Engine, filters: Filters, now: datetime, tz: ZoneInfo) -> H
             count_if(and_(in_period, is_unanswered(), C.response_due_at < now)),
             count_if(and_(in_period, C.resolved_at.is_(None), C.resolve_due_at < now)),
         ).where(*open_now(filters, conn.dialect.name))).one()
-    response = daily.percentiles_from(total.response)
-    resolution = daily.percentiles_from(total.resolution)
     response_missed = total.counts["response_late"] + response_open
     resolution_missed = total.counts["resolution_late"] + resolution_open
     return Headline(
-        received=total.counts["n"], received_today=received_today, resolved=total.counts["resolved"],
-        actionable=total.counts["actionable"], open_now=open_count, overdue_now=overdue_count,
-        response_median_h=response[0], response_p90_h=response[1],
-        resolution_median_h=resolution[0], resolution_p90_h=resolution[1],
+        **_period_fields(total), received_today=received_today, open_now=open_count, overdue_now=overdue_count,
         response_sla=share(total.counts["response_met"], total.counts["response_met"] + response_missed),
         resolution_sla=share(total.counts["resolution_met"], total.counts["resolution_met"] + resolution_missed),
     )

@@ -20,7 +20,7 @@ st.title(t("nav_overview"))
 st.caption(f"{region.display_name} · {fmt_date(filters.start)} – {fmt_date(filters.end)}")
 
 current = context.query(queries.headline, filters, now, tz)
-previous = context.query(queries.headline, filters.previous(), now, tz)
+previous = context.query(queries.period_figures, filters.previous(), tz)
 
 
 def delta(value, before, formatter=fmt_int):

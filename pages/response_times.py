@@ -158,7 +158,7 @@ def controls() -> tuple[str, str, str]:
 
 def headline_tiles(measure: str, ages: response.OpenAge) -> None:
     current = context.query(queries.headline, filters, now, tz)
-    previous = context.query(queries.headline, filters.previous(), now, tz)
+    previous = context.query(queries.period_figures, filters.previous(), tz)
     cover = context.query(response.coverage, filters, tz)
     prefix = "response" if measure == "response" else "resolution"
     median, p90 = getattr(current, f"{prefix}_median_h"), getattr(current, f"{prefix}_p90_h")

@@ -382,6 +382,11 @@ def test_previous_period_has_equal_length_and_gives_the_trend(engine):
         row(wib(2025, 11, 5, 9), agency_code="DLH"))            # previous only
     assert queries.headline(engine, current, NOW, WIB).received == 3
     assert queries.headline(engine, current.previous(), NOW, WIB).received == 3  # 2 DSDABM + 1 DLH
+    # the pages compare with the previous period's rollup figures, which match the headline's own
+    before = queries.headline(engine, current.previous(), NOW, WIB)
+    compared = queries.period_figures(engine, current.previous(), WIB)
+    assert compared == queries.PeriodFigures(**{f: getattr(before, f) for f in compared.__dataclass_fields__})
+    assert (compared.received, compared.resolution_rate) == (3, before.resolution_rate)
     ranking = queries.agency_ranking(engine, current, NOW, WIB).set_index("agency_code")
     assert list(ranking.index) == ["DSDABM"]  # DLH had nothing this period
     assert ranking.loc["DSDABM", ["received", "received_previous", "trend"]].tolist() == [3, 2, 1]
