@@ -13,6 +13,7 @@ import math
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 import shapely
 from sqlalchemy import Integer, and_, case, cast, func, not_, select, union_all
@@ -20,6 +21,7 @@ from sqlalchemy.engine import Engine
 
 from metrics.filters import C, Filters
 from metrics.queries import is_overdue
+from metrics.sql import fetch_columns
 from regions import Region
 from regions.geo import approximate_boundaries, load_boundaries, to_geojson
 
@@ -53,10 +55,10 @@ def density_grid(engine: Engine, filters: Filters, tz: ZoneInfo, cell_m: float =
                    cast(func.round(C.lon / dlon), Integer).label("col")) \
         .where(*filters.period_clauses(tz), located()).subquery()
     with engine.connect() as conn:
-        rows = conn.execute(select(cells.c.row, cells.c.col, func.count())
-                            .group_by(cells.c.row, cells.c.col)).all()
-    frame = pd.DataFrame(rows, columns=["row", "col", "count"])
-    frame = pd.DataFrame({"lat": frame["row"] * dlat, "lon": frame["col"] * dlon, "count": frame["count"]})
+        row, col, count = fetch_columns(conn, select(cells.c.row, cells.c.col, func.count())
+                                        .group_by(cells.c.row, cells.c.col), 3)
+    frame = pd.DataFrame({"lat": np.asarray(row, dtype=float) * dlat, "lon": np.asarray(col, dtype=float) * dlon,
+                          "count": np.asarray(count, dtype=np.int64)})
     frame.attrs.update(cell_m=cell_m, dlat=dlat, dlon=dlon)
     return frame.sort_values("count", ascending=False, ignore_index=True)
 
