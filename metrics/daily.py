@@ -141,6 +141,11 @@ def percentiles_from(histogram: np.ndarray, fractions=(0.5, 0.9)) -> list[float 
         inside = position - (cumulative[bucket] - count)
         return float(mean - width / 2 + (inside + 0.5) / count * width)
 
+    return interpolated(value_at, total, fractions)
+
+
+def interpolated(value_at, total: int, fractions) -> list[float]:
+    """percentile_cont of each fraction, given value_at(position): the position-th smallest of `total` values."""
     result = []
     for fraction in fractions:
         rank = fraction * (total - 1)

@@ -6,7 +6,6 @@ come back. Definitions: docs/METRICS.md, "Response-times page".
 from __future__ import annotations
 
 from dataclasses import dataclass
-import math
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -182,13 +181,7 @@ def _grouped_percentiles(low: np.ndarray, high: np.ndarray, counts: np.ndarray, 
         count, inside = counts[group], position - (cumulative[group] - counts[group])
         return float(low[group] if count == 1 else low[group] + inside / (count - 1) * (high[group] - low[group]))
 
-    result = []
-    for fraction in fractions:
-        rank = fraction * (total - 1)
-        below = math.floor(rank)
-        value = value_at(below)
-        result.append(value if rank == below else value + (rank - below) * (value_at(below + 1) - value))
-    return result
+    return daily.interpolated(value_at, total, fractions)
 
 
 def _open_age(rows, p50, p90, oldest) -> OpenAge:
