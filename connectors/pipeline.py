@@ -328,11 +328,25 @@ def _key_list(style: str, keys: list[str]):
     return json.dumps(keys) if style == "json" else keys
 
 
+_STORED = (C.source_id, C.id, C.row_hash, C.status, *(C[name] for name in _TIMES), C.last_run_id, C.received_at)
+
+
 def _existing_query(style: str):
-    """The stored state a re-import compares with; times come back unprocessed, converted only when needed."""
-    return _by_keys(style, C.source_id, C.id, C.row_hash, C.status,
-                    *(type_coerce(C[name], NullType()).label(name) for name in _TIMES), C.last_run_id,
-                    type_coerce(C.received_at, NullType()).label("received_at"))
+    """The stored state a re-import compares with; times come back unprocessed, converted only when needed.
+
+    With the 'json' style (SQLite) the whole answer is one JSON array in one row: sqlite3 gives up the GIL and
+    takes it back for every row it steps to, which a writer thread pays for each time (it waits for the parsing
+    thread to let go), while one row is one wait."""
+    if style == "json":
+        return _by_keys(style, func.json_group_array(func.json_array(*_STORED)))
+    return _by_keys(style, *(type_coerce(c, NullType()).label(c.name) if c.name in (*_TIMES, "received_at") else c
+                             for c in _STORED))
+
+
+def _ids_query(style: str):
+    """source_id -> id of the given source ids as one JSON object ('json' style only; see _existing_query): on
+    SQLite cheaper than RETURNING a row per complaint written."""
+    return _by_keys(style, func.json_group_object(C.source_id, C.id)) if style == "json" else None
 
 
 _AT = {name: i for i, name in enumerate(DATA_FIELDS)}
@@ -362,16 +376,17 @@ class _Importer:
         self.summary = summary
         self.observed_default = observed_default
         dialect = conn.dialect
+        self.key_style = _key_style(conn)
+        self.existing_query = _existing_query(self.key_style)
+        self.ids_query = _ids_query(self.key_style)  # None: the upsert returns the ids
         self.upsert = _Bulk(_upsert_statement(dialect.name), (*DATA_FIELDS, "row_hash"), dialect,
                             constants=("first_seen_at", "last_changed_at", "last_run_id"),
-                            returning=("source_id", "id"))
+                            returning=("source_id", "id") if self.ids_query is None else ())
         self.events = _Bulk(insert(ComplaintStatusEvent.__table__),
                             ("complaint_id", "previous_status", "status", "status_raw", "observed_at", "time_basis"),
                             dialect, constants=("run_id",))
         self.reporters = _Bulk(_reporter_upsert(dialect.name), ("complaint_id", *REPORTER_FIELDS), dialect)
         self.time_result = C.first_response_at.type.dialect_impl(dialect).result_processor(dialect, None)
-        self.key_style = _key_style(conn)
-        self.existing_query = _existing_query(self.key_style)
         self.committed = _COUNTS_ZERO  # the counts of what is durably stored, for a run that fails later
         self.since: str | None = None  # the channel's cursor when the run started
         self.repeated = False  # an id written by an earlier batch of this run came again
@@ -398,9 +413,19 @@ class _Importer:
         found = {}
         for start in range(0, len(keys), _KEYS_PER_QUERY):
             bound = _key_list(self.key_style, keys[start:start + _KEYS_PER_QUERY])
-            for row in self.conn.execute(self.existing_query, {"channel": channel, "keys": bound}).all():
+            result = self.conn.execute(self.existing_query, {"channel": channel, "keys": bound})
+            rows = json.loads(result.scalar_one()) if self.key_style == "json" else result.all()
+            for row in rows:
                 found[row[0]] = tuple(row[1:])
         return found
+
+    def _written_ids(self, channel: str, keys: list[str]) -> dict[str, int]:
+        """source_id -> id of the complaints just written (with ids_query: one JSON object per query)."""
+        ids = {}
+        for start in range(0, len(keys), _KEYS_PER_QUERY):
+            bound = _key_list(self.key_style, keys[start:start + _KEYS_PER_QUERY])
+            ids.update(json.loads(self.conn.execute(self.ids_query, {"channel": channel, "keys": bound}).scalar_one()))
+        return ids
 
     def _old(self, stored: tuple) -> dict:
         convert = self.time_result or (lambda value: value)
@@ -446,7 +471,11 @@ class _Importer:
                 reporters[source_id] = reporter
         if not rows:
             return
-        ids = dict(self.upsert.execute(self.conn, rows, (now, now, summary.run_id)))  # source_id -> id
+        written = self.upsert.execute(self.conn, rows, (now, now, summary.run_id))
+        if self.ids_query is None:
+            ids = dict(written)  # source_id -> id, RETURNING
+        else:
+            ids = self._written_ids(channel, [row[_SOURCE_ID] for row in rows])
         self._write_events_and_reporters(transitions, reporters, observed, ids)
         # in the same transaction as the rows: the daily rollup knows which days to rebuild (metrics/daily.py)
         daily_marks.mark_received(self.conn, [row[_RECEIVED] for row in rows] + moved_from,
