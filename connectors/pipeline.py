@@ -164,14 +164,16 @@ class _Bulk:
         types = {name: statement.table.c[name].type for name in keys}
         self.converters = tuple(_column_converter(types[name], dialect) for name in order)
 
-    def execute(self, conn: Connection, rows: list[tuple], constants: tuple = ()) -> list[tuple]:
-        """Write `rows`; returns the `returning` columns of every row written."""
+    def execute(self, conn: Connection, rows: list[tuple], constants: tuple = (), texts: dict | None = None
+                ) -> list[tuple]:
+        """Write `rows`; returns the `returning` columns of every row written. `texts`: see _sqlite_utc_texts
+        (a caller may share one between calls whose rows are all alive until the last call returns)."""
         if not rows:
             return []
         columns = list(zip(*rows))
         n, width = len(rows), self.width
         values = []  # per statement parameter: the column's converted values
-        texts: dict = {}  # id(datetime) -> stored text, for this call (see _sqlite_utc_texts)
+        texts = {} if texts is None else texts
         for at, convert in zip(self.source, self.converters):
             if at >= width:  # a constant: converted once
                 constant = constants[at - width]
@@ -471,23 +473,24 @@ class _Importer:
                 reporters[source_id] = reporter
         if not rows:
             return
-        written = self.upsert.execute(self.conn, rows, (now, now, summary.run_id))
+        texts = {}  # moments formatted for SQLite, shared by the batch's statements (events repeat its times)
+        written = self.upsert.execute(self.conn, rows, (now, now, summary.run_id), texts)
         if self.ids_query is None:
             ids = dict(written)  # source_id -> id, RETURNING
         else:
             ids = self._written_ids(channel, [row[_SOURCE_ID] for row in rows])
-        self._write_events_and_reporters(transitions, reporters, observed, ids)
+        self._write_events_and_reporters(transitions, reporters, observed, ids, texts)
         # in the same transaction as the rows: the daily rollup knows which days to rebuild (metrics/daily.py)
         daily_marks.mark_received(self.conn, [row[_RECEIVED] for row in rows] + moved_from,
                             self.connector.region.timezone)
 
-    def _write_events_and_reporters(self, transitions, reporters, observed, ids: dict) -> None:
+    def _write_events_and_reporters(self, transitions, reporters, observed, ids: dict, texts: dict) -> None:
         """Status events and reporter contacts; `ids`: source_id -> id of every complaint the batch wrote."""
         self.events.execute(self.conn, [
             (ids[source_id], previous, values[_STATUS], values[_STATUS_RAW],
              *_event_time(*_EVENT_FIELDS(values), observed))
             for source_id, previous, values in transitions
-        ], (self.summary.run_id,))
+        ], (self.summary.run_id,), texts)
         self.reporters.execute(self.conn, [(ids[s], *(r[f] for f in REPORTER_FIELDS)) for s, r in reporters.items()])
 
 

@@ -133,7 +133,8 @@ class ComplaintIn(ComplaintBase):
             return cls.model_validate(fields)
         values = _RULES[1].copy()  # the defaults, in field order
         values.update(fields)
-        values["lat"], values["lon"] = _clean_coordinates(values["lat"], values["lon"])  # as _consistent does
+        if values["lat"] is not None or values["lon"] is not None:  # (None, None) stays as it is
+            values["lat"], values["lon"] = _clean_coordinates(values["lat"], values["lon"])  # as _consistent does
         record = cls.__new__(cls)  # SQLModel.__new__: empty fields_set, no extra, no private attributes
         object.__setattr__(record, "__dict__", values)
         fields_set = set(fields)
