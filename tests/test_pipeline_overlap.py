@@ -177,3 +177,22 @@ def test_a_failed_run_does_not_keep_the_next_import_from_writing(engine, surabay
     run_import(BreaksPartWay(source=call_log, region=surabaya), engine, source="f", batch_size=BATCH)
     summary = run_import(Call112Connector(source=call_log, region=surabaya), engine, source="f", batch_size=BATCH)
     assert summary.state == "succeeded" and summary.inserted == 1200 - 12
+
+
+def test_sqlite_time_texts_are_the_same_when_one_moment_fills_several_columns():
+    """The id-keyed memo shared by a batch's statements gives each value the text it gets alone."""
+    from datetime import timedelta
+
+    from connectors.pipeline import _sqlite_utc_text, _sqlite_utc_texts
+
+    wib = timezone(timedelta(hours=7))
+    moment = datetime(2025, 12, 5, 6, 53, 50, tzinfo=timezone.utc)
+    column = [moment, None, moment.replace(microsecond=120), datetime(2025, 12, 5, 13, 53, 50, tzinfo=wib),
+              datetime(2025, 12, 5, 6, 53, 50, tzinfo=timezone.utc), moment]
+    texts: dict = {}
+    first = _sqlite_utc_texts(column, texts)
+    again = _sqlite_utc_texts(list(reversed(column)), texts)  # another column of the same rows
+    expected = [_sqlite_utc_text(v) for v in column]
+    assert first == expected and again == expected[::-1]
+    assert expected[0] == "2025-12-05 06:53:50.000000" and expected[2] == "2025-12-05 06:53:50.000120"
+    assert expected[3] == expected[0]
