@@ -232,8 +232,8 @@ def _column_converter(column_type, dialect: Dialect):
 def _sqlite_utc_texts(values, texts: dict) -> list:
     """_sqlite_utc_text of each value, the common case (UTC or None) inlined.
 
-    `texts` maps id(moment) -> text for the moments of one statement's rows, which stay alive (so their ids stay
-    theirs) while it is built: the same object often fills several columns (a 112 call's first_response_at is
+    `texts` maps id(moment) -> text for the moments of the rows being written, which stay alive (so their ids
+    stay theirs) until the caller's last statement is built: the same object often fills several columns (a 112 call's first_response_at is
     its received_at, its closed_at its resolved_at) and is formatted once."""
     utc, out, known = timezone.utc, [], texts.get
     for value in values:
@@ -559,9 +559,9 @@ def run_import(connector: Connector, engine: Engine | None = None, *, source: st
     engine = engine or get_engine()
     summary = RunSummary(channel=connector.name, source=source)
     summary.run_id = _start_run(engine, connector.name, source, source_sha256)
-    if overlap is None:
-        overlap = not connector.incremental
     with engine.connect() as conn:
+        if overlap is None:
+            overlap = not connector.incremental and _usable_from_another_thread(conn)
         importer = _Importer(connector, conn, summary, observed_default=utcnow())
         writer = _WriterThread() if overlap else _Inline()
         try:
@@ -587,6 +587,27 @@ def run_import(connector: Connector, engine: Engine | None = None, *, source: st
         finally:
             writer.stop()  # (a KeyboardInterrupt): no write outlives the connection
     return summary
+
+
+def _usable_from_another_thread(conn: Connection) -> bool:
+    """False for an SQLite connection opened with check_same_thread (SQLAlchemy opens file databases without it,
+    in-memory ones with it): probed by opening a cursor on another thread, which such a connection refuses."""
+    if conn.dialect.name != "sqlite":
+        return True
+    dbapi_connection = conn.connection.dbapi_connection
+    usable = []
+
+    def probe() -> None:
+        try:
+            dbapi_connection.cursor().close()
+        except Exception:  # noqa: BLE001 - sqlite3.ProgrammingError: created in another thread
+            return
+        usable.append(True)
+
+    thread = threading.Thread(target=probe, name="sigap-import-probe")
+    thread.start()
+    thread.join()
+    return bool(usable)
 
 
 def _repeats(connector: Connector) -> Counter:

@@ -196,3 +196,18 @@ def test_sqlite_time_texts_are_the_same_when_one_moment_fills_several_columns():
     assert first == expected and again == expected[::-1]
     assert expected[0] == "2025-12-05 06:53:50.000000" and expected[2] == "2025-12-05 06:53:50.000120"
     assert expected[3] == expected[0]
+
+
+def test_an_in_memory_sqlite_database_imports_inline(surabaya, call_log):
+    """SQLAlchemy opens in-memory SQLite with check_same_thread: such a connection is never handed to a writer."""
+    from sqlalchemy import create_engine
+
+    from connectors.pipeline import _usable_from_another_thread
+    from models.db import prepare_database
+
+    engine = prepare_database(create_engine("sqlite://"), surabaya)
+    with engine.connect() as conn:
+        assert not _usable_from_another_thread(conn)
+    summary = run_import(Call112Connector(source=call_log, region=surabaya), engine, source="f", batch_size=BATCH)
+    assert summary.state == "succeeded" and summary.inserted == 1200 - 12
+    engine.dispose()
