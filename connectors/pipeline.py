@@ -713,6 +713,7 @@ class _WriterThread:
         self._steps: queue.Queue = queue.Queue(depth)
         self._error: BaseException | None = None
         self._abandoned = False
+        self._finished = False
         self._thread = threading.Thread(target=self._run, name="sigap-import-writer", daemon=True)
         _short_switches.enter()
         try:
@@ -764,10 +765,13 @@ class _WriterThread:
         return self._error
 
     def _finish(self) -> None:
+        if self._finished:
+            return
+        self._finished = True
         if self._thread.is_alive():
             self._steps.put(None)
             self._thread.join()
-            _short_switches.leave()
+        _short_switches.leave()
 
 
 class _ShortSwitches:
