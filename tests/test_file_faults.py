@@ -451,7 +451,8 @@ def test_serial_dates_written_as_text_in_a_csv(monkeypatch, capsys, db_url, engi
 
 def test_dates_in_the_future_or_before_2000_are_quarantined_with_the_date(monkeypatch, capsys, db_url, engine,
                                                                           tmp_path):
-    soon = datetime.now(timezone.utc) + timedelta(days=3)
+    # noon UTC: the 112 export's local (WIB) reading of the same text stays on the same UTC date at any hour
+    soon = (datetime.now(timezone.utc) + timedelta(days=3)).replace(hour=12, minute=0, second=0, microsecond=0)
     lapor = [report(7500001), report(7500002, date=soon.strftime("%d %b %Y")), report(7500003, date="31 Dec 1999"),
              report(7500004, date=36000)]  # 36000 = 1998-07-24 as an Excel serial
     calls = [call("202510130001"), call("202510130002", when=soon.strftime("%Y-%m-%d %H:%M:%S")),
