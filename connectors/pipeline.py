@@ -360,6 +360,9 @@ _EVENT_FIELDS = itemgetter(*(_AT[f] for f in ("status", "received_at", "first_re
                                               "closed_at")))
 
 
+_TIME_AT = tuple(i for i, name in enumerate(DATA_FIELDS) if isinstance(Complaint.__table__.c[name].type, UTCDateTime))
+
+
 def _prepared(records: list[ComplaintIn]) -> list[tuple]:
     """(field values in DATA_FIELDS order, row hash, reporter dump) of each record: what a batch needs that does
     not depend on the database, worked out on the reading side (with a writer thread: off its busy path)."""
@@ -371,6 +374,15 @@ def _prepared(records: list[ComplaintIn]) -> list[tuple]:
     return batch
 
 
+def _sqlite_texts_of(batch: list[tuple]) -> dict:
+    """The _sqlite_utc_texts memo (id(moment) -> text) of a _prepared batch's times, made ahead of its flush: the
+    batch's tuples keep the moments alive, so their ids stay theirs until it is written."""
+    texts: dict = {}
+    for at in _TIME_AT:
+        _sqlite_utc_texts([entry[0][at] for entry in batch], texts)
+    return texts
+
+
 class _Importer:
     def __init__(self, connector: Connector, conn: Connection, summary: RunSummary, observed_default: datetime):
         self.connector = connector
@@ -378,6 +390,7 @@ class _Importer:
         self.summary = summary
         self.observed_default = observed_default
         dialect = conn.dialect
+        self.sqlite = dialect.name == "sqlite"
         self.key_style = _key_style(conn)
         self.existing_query = _existing_query(self.key_style)
         self.ids_query = _ids_query(self.key_style)  # None: the upsert returns the ids
@@ -434,8 +447,9 @@ class _Importer:
         return {"status": stored[2], **{name: convert(stored[3 + i]) for i, name in enumerate(_TIMES)},
                 "received_at": convert(stored[7])}
 
-    def flush(self, batch: list[tuple], observed: datetime) -> None:
-        """Write a batch of _prepared records; `observed`: the moment their statuses were true."""
+    def flush(self, batch: list[tuple], observed: datetime, texts: dict | None = None) -> None:
+        """Write a batch of _prepared records; `observed`: the moment their statuses were true; `texts`: the
+        batch's times already formatted for SQLite (_sqlite_texts_of), if the reading side had time to."""
         if not batch:
             return
         channel = self.connector.name
@@ -473,7 +487,7 @@ class _Importer:
                 reporters[source_id] = reporter
         if not rows:
             return
-        texts = {}  # moments formatted for SQLite, shared by the batch's statements (events repeat its times)
+        texts = {} if texts is None else texts  # SQLite texts of moments, shared by the batch's statements
         written = self.upsert.execute(self.conn, rows, (now, now, summary.run_id), texts)
         if self.ids_query is None:
             ids = dict(written)  # source_id -> id, RETURNING
@@ -657,12 +671,22 @@ def _consume(connector: Connector, conn: Connection, importer: _Importer, writer
         if moved and (cursor is None or moved > cursor):
             cursor = moved
         if len(batch) >= batch_size:
-            writer.submit(counts.then(importer.flush), _prepared(batch.values()), importer.observed_at)
+            _hand_over(writer, counts, importer, batch.values())
             batch = {}
             if connector.incremental:
                 writer.submit(counts.then(_checkpoint), conn, importer, cursor)
-    writer.submit(counts.then(importer.flush), _prepared(batch.values()), importer.observed_at)
+    _hand_over(writer, counts, importer, batch.values())
     writer.call(counts.then(_advance_cursor), conn, connector.name, cursor)  # returns once all is written
+
+
+def _hand_over(writer, counts: _ReadCounts, importer: _Importer, records) -> None:
+    """Hand a batch to the writer. When the writer is behind (steps waiting: records arrive faster than they are
+    written, as when they come already validated), the reading side also formats the batch's times for SQLite,
+    which would otherwise be the writer's largest piece of Python work; when the reading side is the slower
+    one (parsing a file), that stays with the writer."""
+    batch = _prepared(records)
+    texts = _sqlite_texts_of(batch) if importer.sqlite and writer.backlogged() else None
+    writer.submit(counts.then(importer.flush), batch, importer.observed_at, texts)
 
 
 class _ReadCounts:
@@ -694,6 +718,10 @@ class _Inline:
         return step(*args)
 
     submit = call
+
+    @staticmethod
+    def backlogged() -> bool:
+        return False
 
     def close(self) -> None:
         pass
@@ -743,6 +771,10 @@ class _WriterThread:
     def submit(self, step, *args) -> None:
         self._raise()
         self._steps.put((step, args, None))
+
+    def backlogged(self) -> bool:
+        """Steps are waiting for the writer (it is behind the reading side)."""
+        return not self._steps.empty()
 
     def call(self, step, *args):
         """Run `step` after everything handed before it and return its result."""

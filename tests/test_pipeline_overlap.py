@@ -104,6 +104,29 @@ def test_overlapped_import_stores_what_the_inline_one_stores(engine, surabaya, c
     assert {q["reason"].split(":")[0] for q in stored["quarantined"]} >= {"UID is empty"}
 
 
+@pytest.mark.parametrize("backlogged", [False, True])
+def test_times_formatted_by_the_reading_side_store_what_the_writer_would(engine, surabaya, call_log, monkeypatch,
+                                                                         backlogged):
+    """A writer that is behind gets the batch's SQLite time texts made ahead by the reading side; whether it is
+    behind depends on timing, so both ways are forced here and compared with the inline import."""
+    from connectors import pipeline
+
+    _clear(engine)
+    run_import(Call112Connector(source=call_log, region=surabaya), engine, source="f", batch_size=BATCH,
+               overlap=False)
+    inline = _stored(engine)
+    _clear(engine)
+    monkeypatch.setattr(pipeline._WriterThread, "backlogged", lambda self: backlogged)
+    formatted = []
+    original = pipeline._sqlite_texts_of
+    monkeypatch.setattr(pipeline, "_sqlite_texts_of", lambda batch: formatted.append(len(batch)) or original(batch))
+    run_import(Call112Connector(source=call_log, region=surabaya), engine, source="f", batch_size=BATCH,
+               overlap=True)
+    assert _stored(engine) == inline
+    ahead = engine.dialect.name == "sqlite" and backlogged
+    assert (sum(formatted) > 0) == ahead
+
+
 def test_overlap_is_the_default_for_file_imports_only(engine, surabaya, call_log):
     assert sys.getswitchinterval() == pytest.approx(0.005)
     summary = run_import(Call112Connector(source=call_log, region=surabaya), engine, source="f", batch_size=BATCH)
