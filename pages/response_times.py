@@ -200,7 +200,7 @@ def distribution_figure(dist: pd.DataFrame, target_h: float | None) -> alt.Layer
     dist["range"] = [f"≥ {fmt_hours(lo)}" if open_ else f"{fmt_hours(lo) if lo else '0'} – {fmt_hours(hi)}"
                      for lo, hi, open_ in zip(dist["lower_h"], dist["upper_h"], dist["open_ended"])]
     dist["zero"] = 0
-    bars = alt.Chart(dist).mark_rect(color=P50_COLOR, opacity=0.85, stroke="white", strokeWidth=1).encode(
+    bars = alt.Chart().mark_rect(color=P50_COLOR, opacity=0.85, stroke="white", strokeWidth=1).encode(
         x=alt.X("lower_h:Q", scale=hours_scale(), axis=hours_axis(t("rt_hours_since"))),
         x2="upper_h:Q",
         # headroom above the tallest bar for the target's label
@@ -210,8 +210,8 @@ def distribution_figure(dist: pd.DataFrame, target_h: float | None) -> alt.Layer
         tooltip=[alt.Tooltip("range:N", title=t("rt_range")), alt.Tooltip("count:Q", title=t("count")),
                  alt.Tooltip("share:Q", title=t("rt_share"), format=".1%")],
     )
-    layers = [bars, *target_layers(target_h)]
-    return alt.layer(*layers).properties(height=340)
+    # data on the layer, not on each part: Altair deep-copies every part and its data when layering them
+    return alt.layer(bars, *target_layers(target_h), data=dist).properties(height=340)
 
 
 def breakdown_chart(measure: str, dimension: str, target: response.Target | None) -> None:
@@ -244,7 +244,7 @@ def breakdown_figure(shown: pd.DataFrame, measure: str, dimension: str, target_h
     tooltip = [alt.Tooltip("name:N", title=t(dimension)), alt.Tooltip("n:Q", title=t("rt_complaints")),
                alt.Tooltip("median:N", title=t("rt_median")), alt.Tooltip("p90:N", title=t("rt_p90")),
                alt.Tooltip("on_time:N", title=t("rt_sla_share"))]
-    base = alt.Chart(shown).encode(y=y, tooltip=tooltip)
+    base = alt.Chart().encode(y=y, tooltip=tooltip)
     p50_x = alt.X("p50_h:Q", scale=hours_scale(), axis=hours_axis(t("rt_hours_since")))
     p90_x = alt.X("p90_h:Q", scale=hours_scale())
     layers = [
@@ -259,7 +259,7 @@ def breakdown_figure(shown: pd.DataFrame, measure: str, dimension: str, target_h
             color=TARGET_COLOR, thickness=3, size=22).encode(x=alt.X("target_h:Q", scale=hours_scale()), y=y))
     else:
         layers[:0] = target_layers(target_h)
-    return alt.layer(*layers).properties(height=alt.Step(30))
+    return alt.layer(*layers, data=shown).properties(height=alt.Step(30))
 
 
 def weekly_domain(frame: pd.DataFrame) -> list[float]:
@@ -293,7 +293,7 @@ def weekly_figure(weekly: pd.DataFrame, measure: str, dimension: str, target_h: 
     # the same y axis on every layer: layered axes are merged, and a default one would drop the tick values
     y_axis = hours_axis(None, values=SPARSE_TICKS)
     mondays = [alt.DateTime(year=w.year, month=w.month, date=w.day) for w in sorted(weekly["week"].drop_duplicates())]
-    base = alt.Chart(weekly).encode(x=alt.X("week:T", axis=date_axis(t("rt_week"), values=mondays)))
+    base = alt.Chart().encode(x=alt.X("week:T", axis=date_axis(t("rt_week"), values=mondays)))
     band = base.mark_area(color=P90_COLOR, opacity=0.12).encode(
         y=alt.Y("p50_h:Q", scale=y_scale, axis=y_axis), y2="p90_h:Q")
     names = {"p50_h": t("rt_median"), "p90_h": t("rt_p90")}
@@ -307,10 +307,10 @@ def weekly_figure(weekly: pd.DataFrame, measure: str, dimension: str, target_h: 
                  alt.Tooltip("week:T", title=t("rt_week"), format="%Y-%m-%d"),
                  alt.Tooltip("n:Q", title=t("rt_complaints")), alt.Tooltip("median:N", title=t("rt_median")),
                  alt.Tooltip("p90:N", title=t("rt_p90"))])
-    rule = alt.Chart(weekly).mark_rule(color=TARGET_COLOR, strokeDash=[6, 4], size=1.5).encode(
+    rule = alt.Chart().mark_rule(color=TARGET_COLOR, strokeDash=[6, 4], size=1.5).encode(
         y=alt.Y("mean(target_h):Q", scale=y_scale, axis=y_axis))
     header = alt.Header(labelFontSize=13, labelFontWeight="bold", labelAnchor="start")
-    chart = alt.layer(band, rule, lines).properties(width=320, height=190).facet(
+    chart = alt.layer(band, rule, lines, data=weekly).properties(width=320, height=190).facet(
         facet=alt.Facet("panel:N", sort=list(panel.values()), title=None, header=header), columns=3,
     ).resolve_scale(y="shared")
     return chart
