@@ -42,7 +42,7 @@ def cmd_import(args) -> int:
     gc.freeze()
     with held_channel(engine, args.channel, args.wait, on_wait=waiting):
         summary = run_import(connector, engine, source=str(path),
-                             source_sha256=_sha256(path) if path.is_file() else None)
+                             source_sha256=_sha256(path) if path.is_file() else None, parse_process=True)
     if args.json:
         print(json.dumps(summary.as_dict(), ensure_ascii=False))
     else:

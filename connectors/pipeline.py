@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import queue
 import sys
 import threading
@@ -565,11 +566,14 @@ def _advance_cursor(conn: Connection, channel: str, cursor: str | None) -> None:
 
 
 def run_import(connector: Connector, engine: Engine | None = None, *, source: str | None = None,
-               source_sha256: str | None = None, batch_size: int = 2000, overlap: bool | None = None) -> RunSummary:
+               source_sha256: str | None = None, batch_size: int = 2000, overlap: bool | None = None,
+               parse_process: bool = False) -> RunSummary:
     """Run one import of `connector` and return its summary; the run and its counts are recorded either way.
 
     `overlap`: write on a thread of its own while this one reads and parses (_WriterThread). By default file
-    imports do (one transaction, possibly a million rows); polls write inline (small batches, each committed)."""
+    imports do (one transaction, possibly a million rows); polls write inline (small batches, each committed).
+    `parse_process`: read and parse a file in a forked process (_parsed_elsewhere); for the command line, whose
+    process holds nothing else (a server's threads and connections are no place to fork from)."""
     engine = engine or get_engine()
     summary = RunSummary(channel=connector.name, source=source)
     summary.run_id = _start_run(engine, connector.name, source, source_sha256)
@@ -578,15 +582,17 @@ def run_import(connector: Connector, engine: Engine | None = None, *, source: st
             overlap = not connector.incremental and _usable_from_another_thread(conn)
         importer = _Importer(connector, conn, summary, observed_default=utcnow())
         writer = _WriterThread() if overlap else _Inline()
+        parse_process = parse_process and not connector.incremental and _can_fork()
         try:
-            _consume(connector, conn, importer, writer, batch_size)
+            _consume(connector, conn, importer, writer, batch_size, parse_process=parse_process)
             if importer.repeated and not connector.incremental:
                 # An id came again after its batch was written: read the file once more knowing the repeats,
                 # so the later row wins as it does within a batch and a re-import finds everything unchanged.
                 writer.call(conn.rollback)
                 _reset_counts(summary)
                 importer.repeated = False
-                _consume(connector, conn, importer, writer, batch_size, superseded=_repeats(connector))
+                _consume(connector, conn, importer, writer, batch_size, superseded=_repeats(connector),
+                         parse_process=parse_process)
             summary.state = "succeeded"
             writer.call(_finish_run, conn, summary)
             writer.call(conn.commit)
@@ -601,6 +607,10 @@ def run_import(connector: Connector, engine: Engine | None = None, *, source: st
         finally:
             writer.stop()  # (a KeyboardInterrupt): no write outlives the connection
     return summary
+
+
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def _usable_from_another_thread(conn: Connection) -> bool:
@@ -642,49 +652,111 @@ def _reset_counts(summary: RunSummary) -> None:
 
 
 def _consume(connector: Connector, conn: Connection, importer: _Importer, writer, batch_size: int,
-             superseded: Counter | None = None) -> None:
-    """Read and parse on this thread; every step on the connection goes through `writer`, in order, together
-    with the counts of the rows read since the previous step (so each step sees the summary it would see if
-    everything ran on one thread)."""
+             superseded: Counter | None = None, parse_process: bool = False) -> None:
+    """Read and parse on this thread (or, with `parse_process`, take what a forked process read and parsed);
+    every step on the connection goes through `writer`, in order, together with the counts of the rows read
+    since the previous step (so each step sees the summary it would see if everything ran on one thread)."""
     since = importer.since = writer.call(read_cursor, conn, connector.name)
     counts = _ReadCounts(importer.summary)
-    batch: dict[str, ComplaintIn] = {}
+    batch: dict[str, tuple] = {}  # source_id -> _prepared entry
     cursor = None
-    for raw in connector.fetch(since):
+    parsed = _parsed_elsewhere(connector, since) if parse_process else _parsed_here(connector, since)
+    for raw, entry, moved, error in parsed:
         counts.read += 1
-        try:
-            record = connector.parse(raw)
-        except PARSE_ERRORS as exc:
-            writer.submit(counts.then(importer.quarantine), raw, describe_error(exc))
+        if error is not None:
+            writer.submit(counts.then(importer.quarantine), raw, error)
             continue
-        if superseded and superseded[record.source_id] > 0:
-            superseded[record.source_id] -= 1  # a later row of the file has this id: it wins
+        source_id = entry[0][_SOURCE_ID]
+        if superseded and superseded[source_id] > 0:
+            superseded[source_id] -= 1  # a later row of the file has this id: it wins
             counts.unchanged += 1
             continue
-        if record.source_id in batch:
+        if source_id in batch:
             # The same id again in one source (a 112 call logged open, then finished): the later row
             # supersedes the earlier one, which counts as unchanged, so re-imports stay idempotent.
             counts.unchanged += 1
-            del batch[record.source_id]
-        batch[record.source_id] = record
-        moved = connector.cursor_of(raw)
+            del batch[source_id]
+        batch[source_id] = entry
         if moved and (cursor is None or moved > cursor):
             cursor = moved
         if len(batch) >= batch_size:
-            _hand_over(writer, counts, importer, batch.values())
+            _hand_over(writer, counts, importer, list(batch.values()))
             batch = {}
             if connector.incremental:
                 writer.submit(counts.then(_checkpoint), conn, importer, cursor)
-    _hand_over(writer, counts, importer, batch.values())
+    _hand_over(writer, counts, importer, list(batch.values()))
     writer.call(counts.then(_advance_cursor), conn, connector.name, cursor)  # returns once all is written
 
 
-def _hand_over(writer, counts: _ReadCounts, importer: _Importer, records) -> None:
+def _parsed_here(connector: Connector, since: str | None):
+    """(raw, _prepared entry, cursor it moves to, None), or (raw, None, None, quarantine reason), per row."""
+    for raw in connector.fetch(since):
+        try:
+            record = connector.parse(raw)
+        except PARSE_ERRORS as exc:
+            yield raw, None, None, describe_error(exc)
+            continue
+        yield raw, _prepared([record])[0], connector.cursor_of(raw), None
+
+
+_PARSED_PER_MESSAGE = 500
+
+
+def _parsed_elsewhere(connector: Connector, since: str | None):
+    """_parsed_here, run in a forked process that streams its results back: reading, parsing, validation and
+    row hashes (most of a file import's Python work) then use a core of their own while this process writes.
+    Rows parsed well come back without their raw content (only quarantined rows need it); the connector's
+    observed_at comes with every message (a LAPOR export sets it while it is read)."""
+    context = multiprocessing.get_context("fork")
+    receiving, sending = context.Pipe(duplex=False)
+    child = context.Process(target=_parse_and_send, args=(connector, since, sending), name="sigap-import-parser",
+                            daemon=True)
+    child.start()
+    sending.close()
+    try:
+        while True:
+            message = receiving.recv()
+            if message[0] == "rows":
+                connector.observed_at = message[1]
+                yield from message[2]
+            elif message[0] == "raise":
+                raise message[1]
+            else:
+                return
+    except EOFError:
+        raise SourceError("the parsing process ended without finishing the file") from None
+    finally:
+        receiving.close()
+        if child.is_alive():
+            child.terminate()
+        child.join()
+
+
+def _parse_and_send(connector: Connector, since: str | None, sending) -> None:
+    """The forked parser: every row of the source through _parsed_here, sent in messages of a few hundred."""
+    try:
+        entries = []
+        for raw, entry, moved, error in _parsed_here(connector, since):
+            entries.append((raw if error is not None else None, entry, moved, error))
+            if len(entries) >= _PARSED_PER_MESSAGE:
+                sending.send(("rows", connector.observed_at, entries))
+                entries = []
+        sending.send(("rows", connector.observed_at, entries))
+        sending.send(("end",))
+    except BaseException as exc:  # noqa: BLE001 - raised again on the importing side
+        try:
+            sending.send(("raise", exc))
+        except Exception:  # noqa: BLE001 - an exception that cannot be pickled
+            sending.send(("raise", SourceError(describe_error(exc))))
+    finally:
+        sending.close()
+
+
+def _hand_over(writer, counts: _ReadCounts, importer: _Importer, batch: list[tuple]) -> None:
     """Hand a batch to the writer. When the writer is behind (steps waiting: records arrive faster than they are
     written, as when they come already validated), the reading side also formats the batch's times for SQLite,
     which would otherwise be the writer's largest piece of Python work; when the reading side is the slower
     one (parsing a file), that stays with the writer."""
-    batch = _prepared(records)
     texts = _sqlite_texts_of(batch) if importer.sqlite and writer.backlogged() else None
     writer.submit(counts.then(importer.flush), batch, importer.observed_at, texts)
 

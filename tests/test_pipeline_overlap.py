@@ -85,18 +85,21 @@ def _summary(summary) -> dict:
     return summary.as_dict() | {"run_id": None}
 
 
+MODES = [(False, False), (True, False), (True, True)]  # (overlap, parse_process)
+
+
 def test_overlapped_import_stores_what_the_inline_one_stores(engine, surabaya, call_log):
     outcomes = []
-    for overlap in (False, True):
+    for overlap, parse_process in MODES:  # inline; writer thread; writer thread and a forked parser
         _clear(engine)
         first = run_import(Call112Connector(source=call_log, region=surabaya), engine, source="f",
-                           batch_size=BATCH, overlap=overlap)
+                           batch_size=BATCH, overlap=overlap, parse_process=parse_process)
         stored = _stored(engine)
         again = run_import(Call112Connector(source=call_log, region=surabaya), engine, source="f",
-                           batch_size=BATCH, overlap=overlap)
+                           batch_size=BATCH, overlap=overlap, parse_process=parse_process)
         outcomes.append((_summary(first), stored, _summary(again), _stored(engine)))
-    assert outcomes[0] == outcomes[1]
-    first, stored, again, _ = outcomes[1]
+    assert outcomes[0] == outcomes[1] == outcomes[2]
+    first, stored, again, _ = outcomes[2]
     assert first["state"] == again["state"] == "succeeded"
     assert first["read"] == 1200 + 10 and first["quarantined"] == len(stored["quarantined"]) == 12
     assert first["unchanged"] == 10 and first["inserted"] == len(stored["complaints"]) == 1200 - 12
@@ -156,13 +159,14 @@ def failing_insert(engine):
             conn.execute(text("DROP FUNCTION IF EXISTS refuse()"))
 
 
-@pytest.mark.parametrize("overlap", [False, True])
-def test_a_failed_write_fails_the_run_and_stores_nothing(engine, surabaya, call_log, failing_insert, overlap):
+@pytest.mark.parametrize("overlap, parse_process", MODES)
+def test_a_failed_write_fails_the_run_and_stores_nothing(engine, surabaya, call_log, failing_insert, overlap,
+                                                          parse_process):
     late = next(csv.reader([call112_lines(1200, now=NOW, seed=7)[900]]))[0]  # batches after the first ones
     failing_insert(late)
     with pytest.raises(DBAPIError, match="refused by test trigger"):
         run_import(Call112Connector(source=call_log, region=surabaya), engine, source="f", batch_size=BATCH,
-                   overlap=overlap)
+                   overlap=overlap, parse_process=parse_process)
     run = _runs(engine)[-1]
     assert run["state"] == "failed" and "refused by test trigger" in run["error"]
     assert (run["read"], run["inserted"], run["quarantined"]) == (0, 0, 0)  # a file import commits nothing
@@ -183,10 +187,10 @@ class BreaksPartWay(Call112Connector):
             yield row
 
 
-@pytest.mark.parametrize("overlap", [False, True])
-def test_a_source_breaking_part_way_stores_nothing(engine, surabaya, call_log, overlap):
+@pytest.mark.parametrize("overlap, parse_process", MODES)
+def test_a_source_breaking_part_way_stores_nothing(engine, surabaya, call_log, overlap, parse_process):
     summary = run_import(BreaksPartWay(source=call_log, region=surabaya), engine, source="f", batch_size=BATCH,
-                         overlap=overlap)
+                         overlap=overlap, parse_process=parse_process)
     assert summary.state == "failed" and summary.error == "the file broke part-way"
     assert (summary.read, summary.inserted, summary.quarantined) == (0, 0, 0)
     run = _runs(engine)[-1]
@@ -234,3 +238,25 @@ def test_an_in_memory_sqlite_database_imports_inline(surabaya, call_log):
     summary = run_import(Call112Connector(source=call_log, region=surabaya), engine, source="f", batch_size=BATCH)
     assert summary.state == "succeeded" and summary.inserted == 1200 - 12
     engine.dispose()
+
+
+class CountsParses(Call112Connector):
+    parses = 0
+
+    def parse(self, raw):
+        type(self).parses += 1
+        return super().parse(raw)
+
+
+def test_a_forked_parser_does_the_parsing_and_the_run_still_reconciles(engine, surabaya, call_log):
+    CountsParses.parses = 0
+    summary = run_import(CountsParses(source=call_log, region=surabaya), engine, source="f", batch_size=BATCH,
+                         parse_process=True)
+    assert summary.state == "succeeded" and summary.reconciles and summary.read == 1210
+    # The file repeats ids across batches, so it is read twice, with a scan for the repeats in between: only that
+    # scan parsed here, both reads in the forked process
+    assert CountsParses.parses == 1210
+    CountsParses.parses = 0
+    _clear(engine)
+    run_import(CountsParses(source=call_log, region=surabaya), engine, source="f", batch_size=BATCH)
+    assert CountsParses.parses == 3 * 1210  # without it, both reads and the scan parse here
