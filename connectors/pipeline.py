@@ -13,6 +13,7 @@ import queue
 import sys
 import threading
 from collections import Counter
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from itertools import chain
@@ -658,9 +659,16 @@ def _consume(connector: Connector, conn: Connection, importer: _Importer, writer
     since the previous step (so each step sees the summary it would see if everything ran on one thread)."""
     since = importer.since = writer.call(read_cursor, conn, connector.name)
     counts = _ReadCounts(importer.summary)
+    parsed = _parsed_elsewhere(connector, since) if parse_process else _parsed_here(connector, since)
+    with closing(parsed):  # a failed write ends the parsing process now, not when the traceback is dropped
+        _read_into_batches(connector, conn, importer, writer, batch_size, superseded, counts, parsed)
+
+
+def _read_into_batches(connector: Connector, conn: Connection, importer: _Importer, writer, batch_size: int,
+                       superseded: Counter | None, counts: _ReadCounts, parsed) -> None:
+    """Parsed rows into batches of distinct ids handed to the writer; quarantined rows handed on as they come."""
     batch: dict[str, tuple] = {}  # source_id -> _prepared entry
     cursor = None
-    parsed = _parsed_elsewhere(connector, since) if parse_process else _parsed_here(connector, since)
     for raw, entry, moved, error in parsed:
         counts.read += 1
         if error is not None:

@@ -8,6 +8,7 @@ database trigger and from a source that breaks part-way.
 from __future__ import annotations
 
 import csv
+import multiprocessing
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -173,6 +174,7 @@ def test_a_failed_write_fails_the_run_and_stores_nothing(engine, surabaya, call_
     stored = _stored(engine)
     assert stored["complaints"] == stored["events"] == stored["quarantined"] == stored["cursor"] == []
     assert sys.getswitchinterval() == pytest.approx(0.005)
+    assert not multiprocessing.active_children()  # a forked parser ends with the run
 
 
 class BreaksPartWay(Call112Connector):
