@@ -717,8 +717,8 @@ def _parsed_elsewhere(connector: Connector, since: str | None):
     observed_at comes with every message (a LAPOR export sets it while it is read)."""
     context = multiprocessing.get_context("fork")
     receiving, sending = context.Pipe(duplex=False)
-    child = context.Process(target=_parse_and_send, args=(connector, since, sending), name="sigap-import-parser",
-                            daemon=True)
+    child = context.Process(target=_parse_and_send, args=(connector, since, sending, receiving),
+                            name="sigap-import-parser", daemon=True)
     child.start()
     sending.close()
     try:
@@ -740,8 +740,12 @@ def _parsed_elsewhere(connector: Connector, since: str | None):
         child.join()
 
 
-def _parse_and_send(connector: Connector, since: str | None, sending) -> None:
-    """The forked parser: every row of the source through _parsed_here, sent in messages of a few hundred."""
+def _parse_and_send(connector: Connector, since: str | None, sending, receiving) -> None:
+    """The forked parser: every row of the source through _parsed_here, sent in messages of a few hundred.
+
+    It closes its copy of the receiving end first: if the importing process dies (kill -9), the pipe then has
+    no reader and the next send fails, so the parser ends instead of waiting forever for a reader (itself)."""
+    receiving.close()
     try:
         entries = []
         for raw, entry, moved, error in _parsed_here(connector, since):
@@ -754,6 +758,8 @@ def _parse_and_send(connector: Connector, since: str | None, sending) -> None:
     except BaseException as exc:  # noqa: BLE001 - raised again on the importing side
         try:
             sending.send(("raise", exc))
+        except OSError:  # nobody is reading any more (the importing process has gone)
+            pass
         except Exception:  # noqa: BLE001 - an exception that cannot be pickled
             sending.send(("raise", SourceError(describe_error(exc))))
     finally:

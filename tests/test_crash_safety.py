@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -57,6 +58,18 @@ def assert_intact(db_url: str) -> None:
             assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
 
 
+def processes_reading(path) -> list[int]:
+    """Ids of the processes whose command line names `path`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and str(path).encode() in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:  # ended meanwhile
+            continue
+    return found
+
+
 def import_cli(db_url: str, path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "connectors", "import", "lapor", str(path), "--json"],
                             cwd=PROJECT_ROOT, env={**ENV, "DATABASE_URL": db_url, "SIGAP_LEASE_SECONDS": "2"}, stdout=subprocess.PIPE,
@@ -71,6 +84,11 @@ def test_kill_9_of_a_file_import_mid_write_stores_nothing_and_the_rerun_stores_e
               "the import writing its rows")
 
     assert_intact(db_url)
+    # nothing of the killed import lives on: its forked parser ends at its next send to the dead process
+    deadline = time.monotonic() + 20
+    while processes_reading(big):
+        assert time.monotonic() < deadline, f"processes still reading the file: {processes_reading(big)}"
+        time.sleep(0.2)
     # the dead process's transaction is gone, its locks with it (PostgreSQL's backend aborts it as soon as it
     # notices the closed connection, which can take a moment while it is still executing a statement)
     deadline = time.monotonic() + 30
