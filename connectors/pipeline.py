@@ -365,19 +365,16 @@ _EVENT_FIELDS = itemgetter(*(_AT[f] for f in ("status", "received_at", "first_re
 _TIME_AT = tuple(i for i, name in enumerate(DATA_FIELDS) if isinstance(Complaint.__table__.c[name].type, UTCDateTime))
 
 
-def _prepared(records: list[ComplaintIn]) -> list[tuple]:
-    """(field values in DATA_FIELDS order, row hash, reporter dump) of each record: what a batch needs that does
-    not depend on the database, worked out on the reading side (with a writer thread: off its busy path)."""
-    batch = []
-    for record in records:
-        values = _DATA_VALUES(record.__dict__)
-        reporter = record.reporter.model_dump() if record.reporter is not None else None
-        batch.append((values, _hash_values(values, reporter), reporter))
-    return batch
+def _entry(record: ComplaintIn) -> tuple:
+    """(field values in DATA_FIELDS order, row hash, reporter dump): what writing a record needs that does not
+    depend on the database, worked out on the reading side (with a writer thread: off its busy path)."""
+    values = _DATA_VALUES(record.__dict__)
+    reporter = record.reporter.model_dump() if record.reporter is not None else None
+    return values, _hash_values(values, reporter), reporter
 
 
 def _sqlite_texts_of(batch: list[tuple]) -> dict:
-    """The _sqlite_utc_texts memo (id(moment) -> text) of a _prepared batch's times, made ahead of its flush: the
+    """The _sqlite_utc_texts memo (id(moment) -> text) of a batch's times (entries from _entry), made ahead of its flush: the
     batch's tuples keep the moments alive, so their ids stay theirs until it is written."""
     texts: dict = {}
     for at in _TIME_AT:
@@ -450,7 +447,7 @@ class _Importer:
                 "received_at": convert(stored[7])}
 
     def flush(self, batch: list[tuple], observed: datetime, texts: dict | None = None) -> None:
-        """Write a batch of _prepared records; `observed`: the moment their statuses were true; `texts`: the
+        """Write a batch of record entries (_entry); `observed`: the moment their statuses were true; `texts`: the
         batch's times already formatted for SQLite (_sqlite_texts_of), if the reading side had time to."""
         if not batch:
             return
@@ -667,7 +664,7 @@ def _consume(connector: Connector, conn: Connection, importer: _Importer, writer
 def _read_into_batches(connector: Connector, conn: Connection, importer: _Importer, writer, batch_size: int,
                        superseded: Counter | None, counts: _ReadCounts, parsed) -> None:
     """Parsed rows into batches of distinct ids handed to the writer; quarantined rows handed on as they come."""
-    batch: dict[str, tuple] = {}  # source_id -> _prepared entry
+    batch: dict[str, tuple] = {}  # source_id -> _entry(record)
     cursor = None
     for raw, entry, moved, error in parsed:
         counts.read += 1
@@ -697,14 +694,14 @@ def _read_into_batches(connector: Connector, conn: Connection, importer: _Import
 
 
 def _parsed_here(connector: Connector, since: str | None):
-    """(raw, _prepared entry, cursor it moves to, None), or (raw, None, None, quarantine reason), per row."""
+    """(raw, _entry(record), cursor it moves to, None), or (raw, None, None, quarantine reason), per row."""
     for raw in connector.fetch(since):
         try:
             record = connector.parse(raw)
         except PARSE_ERRORS as exc:
             yield raw, None, None, describe_error(exc)
             continue
-        yield raw, _prepared([record])[0], connector.cursor_of(raw), None
+        yield raw, _entry(record), connector.cursor_of(raw), None
 
 
 _PARSED_PER_MESSAGE = 500
